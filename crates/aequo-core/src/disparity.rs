@@ -1,0 +1,241 @@
+//! Disparities: how far a metric's values across groups are from equal.
+//!
+//! Definitions follow Fairlearn 0.15.0 `MetricFrame.difference` / `.ratio`
+//! (`shared/reference/group-fairness.md` §2.1), with aequo's `to_reference` added:
+//!
+//! | method | difference | ratio |
+//! |---|---|---|
+//! | `between_groups` | max_g m(g) − min_g m(g) | min_g m(g) / max_g m(g) |
+//! | `to_overall` | max_g \|m(g) − m(all)\| | min_g fold(m(g) / m(all)) |
+//! | `to_reference` | max_{g≠r} \|m(g) − m(r)\| | min_{g≠r} fold(m(g) / m(r)) |
+//!
+//! where fold(x) = x if x ≤ 1 else 1/x. Groups whose value is undefined are left out and listed
+//! (Fairlearn leaves out empty cells as NaN but counts 0/0 groups as 0.0). A difference needs two
+//! defined groups for `between_groups`; a ratio whose denominator is zero is undefined.
+
+use serde::{Deserialize, Serialize};
+
+use crate::value::{Undefined, Value};
+
+/// How groups are compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Largest against smallest group.
+    BetweenGroups,
+    /// Each group against the whole population.
+    ToOverall,
+    /// Each group against a named reference group.
+    ToReference,
+}
+
+impl Method {
+    /// The identifier used in outputs.
+    pub fn id(self) -> &'static str {
+        match self {
+            Method::BetweenGroups => "between_groups",
+            Method::ToOverall => "to_overall",
+            Method::ToReference => "to_reference",
+        }
+    }
+}
+
+/// The result of aggregating one metric over groups: the value and the groups that decide it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregate {
+    /// The aggregate.
+    pub value: Value,
+    /// For `between_groups`: (argmin, argmax) positions; otherwise the position of the group
+    /// farthest from the comparison point, twice.
+    pub extremes: Option<(usize, usize)>,
+    /// Positions of groups left out because their value is undefined.
+    pub excluded: Vec<usize>,
+}
+
+fn fold(x: f64) -> f64 {
+    if x > 1.0 {
+        1.0 / x
+    } else {
+        x
+    }
+}
+
+fn defined(values: &[Value], skip: Option<usize>) -> (Vec<(usize, f64)>, Vec<usize>) {
+    let mut d = Vec::new();
+    let mut excluded = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        if Some(i) == skip {
+            continue;
+        }
+        match v.get() {
+            Some(x) => d.push((i, x)),
+            None => excluded.push(i),
+        }
+    }
+    (d, excluded)
+}
+
+/// `between_groups` difference and ratio.
+pub fn between_groups(values: &[Value]) -> (Aggregate, Aggregate) {
+    let (d, excluded) = defined(values, None);
+    if d.len() < 2 {
+        let u = Aggregate {
+            value: Value::Undefined(Undefined::TooFewGroups { defined: d.len() }),
+            extremes: None,
+            excluded,
+        };
+        return (u.clone(), u);
+    }
+    // Ties keep the first group, for stable output.
+    let mut lo = d[0];
+    let mut hi = d[0];
+    for &(i, x) in &d[1..] {
+        if x < lo.1 {
+            lo = (i, x);
+        }
+        if x > hi.1 {
+            hi = (i, x);
+        }
+    }
+    let extremes = Some((lo.0, hi.0));
+    (
+        Aggregate {
+            value: Value::Defined(hi.1 - lo.1),
+            extremes,
+            excluded: excluded.clone(),
+        },
+        Aggregate {
+            value: Value::ratio(lo.1, hi.1),
+            extremes,
+            excluded,
+        },
+    )
+}
+
+/// Difference and ratio of each group against a point (the overall value or a reference
+/// group's), skipping the reference position itself when given.
+fn against(values: &[Value], point: Value, skip: Option<usize>) -> (Aggregate, Aggregate) {
+    let (d, excluded) = defined(values, skip);
+    let Some(p) = point.get() else {
+        let reason = match (point, skip) {
+            (Value::Undefined(_), Some(_)) => Undefined::ReferenceUndefined,
+            (Value::Undefined(u), None) => u,
+            (Value::Defined(_), _) => unreachable!("point is undefined here"),
+        };
+        let u = Aggregate {
+            value: Value::Undefined(reason),
+            extremes: None,
+            excluded,
+        };
+        return (u.clone(), u);
+    };
+    if d.is_empty() {
+        let u = Aggregate {
+            value: Value::Undefined(Undefined::TooFewGroups { defined: 0 }),
+            extremes: None,
+            excluded,
+        };
+        return (u.clone(), u);
+    }
+    let mut worst_diff = (d[0].0, (d[0].1 - p).abs());
+    for &(i, x) in &d[1..] {
+        if (x - p).abs() > worst_diff.1 {
+            worst_diff = (i, (x - p).abs());
+        }
+    }
+    let difference = Aggregate {
+        value: Value::Defined(worst_diff.1),
+        extremes: Some((worst_diff.0, worst_diff.0)),
+        excluded: excluded.clone(),
+    };
+    let ratio = if p == 0.0 {
+        Aggregate {
+            value: Value::Undefined(Undefined::ZeroDenominator {
+                numerator: d[0].1,
+                denominator: 0.0,
+            }),
+            extremes: None,
+            excluded,
+        }
+    } else {
+        let mut worst = (d[0].0, fold(d[0].1 / p));
+        for &(i, x) in &d[1..] {
+            let r = fold(x / p);
+            if r < worst.1 {
+                worst = (i, r);
+            }
+        }
+        Aggregate {
+            value: Value::Defined(worst.1),
+            extremes: Some((worst.0, worst.0)),
+            excluded,
+        }
+    };
+    (difference, ratio)
+}
+
+/// `to_overall` difference and ratio.
+pub fn to_overall(values: &[Value], overall: Value) -> (Aggregate, Aggregate) {
+    against(values, overall, None)
+}
+
+/// `to_reference` difference and ratio; `reference` is a position in `values`.
+pub fn to_reference(values: &[Value], reference: usize) -> (Aggregate, Aggregate) {
+    against(values, values[reference], Some(reference))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(x: f64) -> Value {
+        Value::Defined(x)
+    }
+
+    #[test]
+    fn between_groups_by_hand() {
+        let (diff, ratio) = between_groups(&[d(0.2), d(0.5), d(0.4)]);
+        assert!((diff.value.get().unwrap() - 0.3).abs() < 1e-15);
+        assert_eq!(ratio.value, d(0.4));
+        assert_eq!(diff.extremes, Some((0, 1)));
+    }
+
+    #[test]
+    fn undefined_groups_are_excluded_and_listed() {
+        let vals = [d(0.2), Value::ratio(0.0, 0.0), d(0.6)];
+        let (diff, _) = between_groups(&vals);
+        assert!((diff.value.get().unwrap() - 0.4).abs() < 1e-15);
+        assert_eq!(diff.excluded, vec![1]);
+        let (diff, _) = between_groups(&[d(0.2), Value::ratio(0.0, 0.0)]);
+        assert_eq!(
+            diff.value,
+            Value::Undefined(Undefined::TooFewGroups { defined: 1 })
+        );
+    }
+
+    #[test]
+    fn ratio_of_all_zero_is_undefined() {
+        let (_, ratio) = between_groups(&[d(0.0), d(0.0)]);
+        assert!(!ratio.value.is_defined());
+        let (_, ratio) = between_groups(&[d(0.0), d(0.5)]);
+        assert_eq!(ratio.value, d(0.0));
+    }
+
+    #[test]
+    fn to_overall_folds_ratios() {
+        // overall 0.5: 0.25 → 0.5; 0.8 → 1.6 → folded 0.625
+        let (diff, ratio) = to_overall(&[d(0.25), d(0.8)], d(0.5));
+        assert!((diff.value.get().unwrap() - 0.3).abs() < 1e-15);
+        assert_eq!(ratio.value, d(0.5));
+        assert_eq!(ratio.extremes, Some((0, 0)));
+    }
+
+    #[test]
+    fn to_reference_skips_itself() {
+        let (diff, ratio) = to_reference(&[d(0.3), d(0.6), d(0.45)], 1);
+        assert!((diff.value.get().unwrap() - 0.3).abs() < 1e-15);
+        assert_eq!(ratio.value, d(0.5));
+        let (diff, _) = to_reference(&[d(0.3), Value::ratio(1.0, 0.0)], 1);
+        assert_eq!(diff.value, Value::Undefined(Undefined::ReferenceUndefined));
+    }
+}
