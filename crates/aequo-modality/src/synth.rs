@@ -549,3 +549,60 @@ mod tests {
         assert!(SynthDataset::generate(&c).is_err());
     }
 }
+
+/// Writing a synthetic data set as a manifest and answering plan requests with a reference
+/// model: the offline end-to-end path (`aequo modality synth`) and its tests.
+pub mod manifest {
+    use super::*;
+    use crate::plan::{Prediction, Request};
+
+    /// Manifest lines for the data set: inputs are the feature vectors; labels are class
+    /// indices as text; when `conflict` names a channel, each item also carries a conflicting
+    /// input for it (features drawn from another class, seeded).
+    pub fn manifest_lines(ds: &SynthDataset, conflict: Option<usize>) -> Vec<serde_json::Value> {
+        let k = ds.config.classes;
+        let mut rng = StdRng::seed_from_u64(ds.config.seed ^ 0xC0FF_EE00);
+        ds.items
+            .iter()
+            .map(|it| {
+                let inputs: serde_json::Map<String, serde_json::Value> = ds
+                    .config
+                    .channels
+                    .iter()
+                    .zip(&it.features)
+                    .map(|(c, f)| (c.modality.0.clone(), serde_json::json!(f)))
+                    .collect();
+                let mut line = serde_json::json!({
+                    "id": it.id,
+                    "label": it.label.to_string(),
+                    "group": format!("{:?}", it.structure).to_lowercase(),
+                    "inputs": inputs,
+                });
+                if let Some(c) = conflict {
+                    let spec = &ds.config.channels[c];
+                    let other = (it.label + 1 + rng.random_range(0..k - 1)) % k;
+                    let f = features_for(&mut rng, spec, k, Some(other));
+                    line["conflict"] = serde_json::json!({ spec.modality.0.clone(): f });
+                }
+                line
+            })
+            .collect()
+    }
+
+    /// Answers one request with the reference model: inputs are feature vectors or `null`.
+    pub fn answer(model: &LinearFusion, channels: &[ChannelSpec], request: &Request) -> Prediction {
+        let mut z: Vec<f64> = Vec::new();
+        for (m, spec) in channels.iter().enumerate() {
+            let Some(serde_json::Value::Array(x)) = request.inputs.get(&spec.modality) else { continue };
+            if z.is_empty() {
+                z = vec![0.0; x.len()];
+            }
+            let c = model.weights.get(m).copied().unwrap_or(0.0) * spec.signal / (spec.noise * spec.noise);
+            for (zk, xk) in z.iter_mut().zip(x) {
+                *zk += c * xk.as_f64().unwrap_or(0.0);
+            }
+        }
+        let pred = if z.is_empty() { 0 } else { argmax(&z) };
+        Prediction { condition: request.condition.clone(), id: request.id.clone(), prediction: pred.to_string(), label: None }
+    }
+}
