@@ -34,7 +34,9 @@ impl Cleaning {
                 let t = s.trim();
                 t.strip_suffix('.').unwrap_or(t).to_string()
             }
-            Cleaning::LowercaseStripPeriods => s.to_lowercase().trim().trim_end_matches('.').to_string(),
+            Cleaning::LowercaseStripPeriods => {
+                s.to_lowercase().trim().trim_end_matches('.').to_string()
+            }
             Cleaning::Verbatim => s.to_string(),
         }
     }
@@ -85,8 +87,8 @@ const NUMBER_WORDS: [(&str, &str); 12] = [
     ("ten", "10"),
 ];
 const VQA_PUNCT: [char; 21] = [
-    ';', '/', '[', ']', '"', '{', '}', '(', ')', '=', '+', '\\', '_', '-', '>', '<', '@', '`',
-    ',', '?', '!',
+    ';', '/', '[', ']', '"', '{', '}', '(', ')', '=', '+', '\\', '_', '-', '>', '<', '@', '`', ',',
+    '?', '!',
 ];
 
 fn has_digit_comma_digit(s: &str) -> bool {
@@ -156,7 +158,10 @@ pub fn vqa_substring_match(pred: &str, golds: &[String]) -> f64 {
 /// SQuAD normalisation: lower-case, drop ASCII punctuation, drop articles, collapse spaces.
 pub fn squad_normalise(s: &str) -> String {
     let lower = s.to_lowercase();
-    let no_punct: String = lower.chars().filter(|c| !c.is_ascii_punctuation()).collect();
+    let no_punct: String = lower
+        .chars()
+        .filter(|c| !c.is_ascii_punctuation())
+        .collect();
     no_punct
         .split_whitespace()
         .filter(|w| !matches!(*w, "a" | "an" | "the"))
@@ -168,7 +173,9 @@ pub fn squad_normalise(s: &str) -> String {
 /// prediction (blind-faith `best_subspan_em`).
 pub fn best_subspan_em(pred: &str, golds: &[String]) -> f64 {
     let p = squad_normalise(pred);
-    f64::from(u8::from(golds.iter().any(|g| p.contains(&squad_normalise(g)))))
+    f64::from(u8::from(
+        golds.iter().any(|g| p.contains(&squad_normalise(g))),
+    ))
 }
 
 fn docvqa_pre(s: &str) -> String {
@@ -234,8 +241,14 @@ mod tests {
         assert_eq!(vqa_normalise("3.5"), "3.5");
         assert_eq!(vqa_normalise("the red-car"), "red car");
         assert_eq!(vqa_substring_match("Two.", &["2".into()]), 1.0);
-        assert_eq!(vqa_substring_match("To carry more people", &["for more passengers".into()]), 0.0);
-        assert_eq!(vqa_substring_match("I think the answer is yes.", &["yes".into()]), 1.0);
+        assert_eq!(
+            vqa_substring_match("To carry more people", &["for more passengers".into()]),
+            0.0
+        );
+        assert_eq!(
+            vqa_substring_match("I think the answer is yes.", &["yes".into()]),
+            1.0
+        );
         assert_eq!(best_subspan_em("A red car.", &["red car".into()]), 1.0);
     }
 

@@ -49,18 +49,28 @@ fn mdi_of(m: &AttentionMass) -> Option<f64> {
 }
 
 fn aei_of(mass: f64, total_mass: f64, tokens: usize, total_tokens: usize) -> Option<f64> {
-    (total_mass > 0.0 && tokens > 0).then(|| (mass / total_mass) / (tokens as f64 / total_tokens as f64))
+    (total_mass > 0.0 && tokens > 0)
+        .then(|| (mass / total_mass) / (tokens as f64 / total_tokens as f64))
 }
 
 /// MDI and AEI of one sample.
 pub fn attention_indices(m: &AttentionMass) -> AttentionIndices {
     let total = m.text_mass + m.other_mass;
     let tokens = m.text_tokens + m.other_tokens;
-    let zero = |num: f64| Undefined::ZeroDenominator { numerator: num, denominator: 0.0 };
+    let zero = |num: f64| Undefined::ZeroDenominator {
+        numerator: num,
+        denominator: 0.0,
+    };
     AttentionIndices {
         mdi: Value::from_option(mdi_of(m), zero(m.text_mass)),
-        aei_text: Value::from_option(aei_of(m.text_mass, total, m.text_tokens, tokens), zero(m.text_mass)),
-        aei_other: Value::from_option(aei_of(m.other_mass, total, m.other_tokens, tokens), zero(m.other_mass)),
+        aei_text: Value::from_option(
+            aei_of(m.text_mass, total, m.text_tokens, tokens),
+            zero(m.text_mass),
+        ),
+        aei_other: Value::from_option(
+            aei_of(m.other_mass, total, m.other_tokens, tokens),
+            zero(m.other_mass),
+        ),
     }
 }
 
@@ -85,8 +95,16 @@ pub fn mass_from_rows(rows: &[Vec<f64>], is_text: &[bool], zero_first: bool) -> 
     let mut m = AttentionMass {
         text_mass: 0.0,
         other_mass: 0.0,
-        text_tokens: is_text.iter().enumerate().filter(|(j, t)| **t && !(zero_first && *j == 0)).count(),
-        other_tokens: is_text.iter().enumerate().filter(|(j, t)| !**t && !(zero_first && *j == 0)).count(),
+        text_tokens: is_text
+            .iter()
+            .enumerate()
+            .filter(|(j, t)| **t && !(zero_first && *j == 0))
+            .count(),
+        other_tokens: is_text
+            .iter()
+            .enumerate()
+            .filter(|(j, t)| !(**t || zero_first && *j == 0))
+            .count(),
     };
     for row in rows {
         let kept: Vec<(usize, f64)> = row
@@ -122,7 +140,12 @@ mod tests {
     #[test]
     fn reference_fixture() {
         // |T| = 20, |O| = 576, A_T = 0.7 → MDI 67.2, AEI_T 20.86, AEI_O 0.3104 (reference §5.6).
-        let m = AttentionMass { text_mass: 0.7, other_mass: 0.3, text_tokens: 20, other_tokens: 576 };
+        let m = AttentionMass {
+            text_mass: 0.7,
+            other_mass: 0.3,
+            text_tokens: 20,
+            other_tokens: 576,
+        };
         let i = attention_indices(&m);
         let mdi = i.mdi.get().expect("d");
         assert!((mdi - 67.2).abs() < 1e-9);
@@ -133,7 +156,12 @@ mod tests {
 
     #[test]
     fn zero_other_mass_is_undefined() {
-        let m = AttentionMass { text_mass: 1.0, other_mass: 0.0, text_tokens: 2, other_tokens: 2 };
+        let m = AttentionMass {
+            text_mass: 1.0,
+            other_mass: 0.0,
+            text_tokens: 2,
+            other_tokens: 2,
+        };
         assert!(attention_indices(&m).mdi.get().is_none());
         assert!(mean_mdi(&[m], &BootstrapConfig::none()).get().is_none());
     }

@@ -112,11 +112,7 @@ where
     } else {
         None
     };
-    Estimate {
-        value,
-        n,
-        interval,
-    }
+    Estimate { value, n, interval }
 }
 
 /// Weighted mean of per-item values; `None` when the weights sum to zero.
@@ -141,6 +137,42 @@ pub fn weighted_accuracy(correct: &[bool], w: &[u32]) -> Option<f64> {
         t += wi as u64;
     }
     (t > 0).then(|| s as f64 / t as f64)
+}
+
+/// Calls `f` once per replicate with that replicate's item multiplicities (the same draws as
+/// [`item_bootstrap`] for the same seed). Used when many statistics share one expensive
+/// per-replicate table.
+pub fn for_each_replicate<F>(n: usize, cfg: &BootstrapConfig, mut f: F)
+where
+    F: FnMut(&[u32]),
+{
+    if cfg.replicates == 0 || n == 0 {
+        return;
+    }
+    let mut rng = StdRng::seed_from_u64(cfg.seed);
+    let mut weights = vec![0u32; n];
+    for _ in 0..cfg.replicates {
+        weights.iter_mut().for_each(|w| *w = 0);
+        for _ in 0..n {
+            weights[rng.random_range(0..n)] += 1;
+        }
+        f(&weights);
+    }
+}
+
+/// The percentile interval of replicate values (non-finite values dropped).
+pub fn percentile_interval(mut values: Vec<f64>, cfg: &BootstrapConfig) -> Option<Interval> {
+    values.retain(|v| v.is_finite());
+    values.sort_by(f64::total_cmp);
+    let alpha = (1.0 - cfg.level) / 2.0;
+    Some(Interval {
+        low: quantile_sorted(&values, alpha)?,
+        high: quantile_sorted(&values, 1.0 - alpha)?,
+        level: cfg.level,
+        replicates: cfg.replicates,
+        defined_replicates: values.len(),
+        seed: cfg.seed,
+    })
 }
 
 #[cfg(test)]
@@ -186,40 +218,4 @@ mod tests {
         assert_eq!(e.value, Value::Undefined(Undefined::NoItems));
         assert!(e.interval.is_none());
     }
-}
-
-/// Calls `f` once per replicate with that replicate's item multiplicities (the same draws as
-/// [`item_bootstrap`] for the same seed). Used when many statistics share one expensive
-/// per-replicate table.
-pub fn for_each_replicate<F>(n: usize, cfg: &BootstrapConfig, mut f: F)
-where
-    F: FnMut(&[u32]),
-{
-    if cfg.replicates == 0 || n == 0 {
-        return;
-    }
-    let mut rng = StdRng::seed_from_u64(cfg.seed);
-    let mut weights = vec![0u32; n];
-    for _ in 0..cfg.replicates {
-        weights.iter_mut().for_each(|w| *w = 0);
-        for _ in 0..n {
-            weights[rng.random_range(0..n)] += 1;
-        }
-        f(&weights);
-    }
-}
-
-/// The percentile interval of replicate values (non-finite values dropped).
-pub fn percentile_interval(mut values: Vec<f64>, cfg: &BootstrapConfig) -> Option<Interval> {
-    values.retain(|v| v.is_finite());
-    values.sort_by(f64::total_cmp);
-    let alpha = (1.0 - cfg.level) / 2.0;
-    Some(Interval {
-        low: quantile_sorted(&values, alpha)?,
-        high: quantile_sorted(&values, 1.0 - alpha)?,
-        level: cfg.level,
-        replicates: cfg.replicates,
-        defined_replicates: values.len(),
-        seed: cfg.seed,
-    })
 }

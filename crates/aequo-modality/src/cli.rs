@@ -1,1 +1,470 @@
-//! placeholder
+//! The `aequo modality` subcommands, mounted by the `aequo` binary:
+//! `plan` (write the conditions), `score` (read predictions back, write the report),
+//! `synth` (a synthetic data set with known reliance, optionally with the reference model's
+//! predictions), `xmod` (cross-modal consistency from XModBench-style result files) and
+//! `blind-faith` (Text Preference Ratio from blind-faith-in-text answer files).
+//!
+//! Every command writes JSON with a `schema` field (`aequo.modality/1`, `aequo.modality.plan/1`,
+//! `aequo.modality.xmod/1`, `aequo.modality.conflict/1`) and a Markdown summary, and prints the
+//! Markdown.
+
+use crate::answer::Cleaning;
+use crate::bootstrap::BootstrapConfig;
+use crate::conflict::{normalised_accuracy, text_preference};
+use crate::io::blind_faith::{load_model, paired_scores, statuses, Scorer, TextSource};
+use crate::io::xmodbench::read_model;
+use crate::plan::{
+    align, read_predictions, score, Manifest, PermuteWithin, Plan, PlanConfig, ScoreConfig,
+    PLAN_SCHEMA,
+};
+use crate::synth::manifest::{answer, manifest_lines};
+use crate::synth::{ChannelSpec, LinearFusion, StructureMix, SynthConfig, SynthDataset};
+use crate::xmod::{cross_modal_consistency, Aggregation, UnansweredPolicy, XmodConfig};
+use anyhow::Context;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Options that define a plan (the same for `plan` and `score`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlanArgs {
+    /// Seeded permutations per modality for the perceptual score.
+    #[arg(long, default_value_t = 5)]
+    pub permutations: usize,
+    /// Also permute within `label` or `group` (label-conditional perceptual score).
+    #[arg(long, value_parser = ["label", "group"])]
+    pub within: Option<String>,
+    /// Do not plan every modality subset (no Shapley attribution).
+    #[arg(long)]
+    pub no_shapley: bool,
+    /// Rates for missing-modality curves, comma separated (e.g. 0.25,0.5,1).
+    #[arg(long, value_delimiter = ',')]
+    pub missing_rates: Vec<f64>,
+    /// Do not plan conflict conditions.
+    #[arg(long)]
+    pub no_conflicts: bool,
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+impl PlanArgs {
+    fn config(&self) -> PlanConfig {
+        PlanConfig {
+            permutations: self.permutations,
+            within: self.within.as_deref().map(|w| {
+                if w == "label" {
+                    PermuteWithin::Label
+                } else {
+                    PermuteWithin::Group
+                }
+            }),
+            shapley: !self.no_shapley,
+            missing_rates: self.missing_rates.clone(),
+            conflicts: !self.no_conflicts,
+            seed: self.seed,
+        }
+    }
+}
+
+/// Bootstrap options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BootArgs {
+    /// Bootstrap replicates (0: no intervals).
+    #[arg(long, default_value_t = 1000)]
+    pub replicates: usize,
+    /// Bootstrap seed.
+    #[arg(long, default_value_t = 0)]
+    pub bootstrap_seed: u64,
+    /// Interval coverage.
+    #[arg(long, default_value_t = 0.95)]
+    pub level: f64,
+}
+
+impl BootArgs {
+    fn config(&self) -> BootstrapConfig {
+        BootstrapConfig {
+            replicates: self.replicates,
+            seed: self.bootstrap_seed,
+            level: self.level,
+        }
+    }
+}
+
+/// `aequo modality …`
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum ModalityCommand {
+    /// Write the ablation plan (plan.json, requests.jsonl) for a JSONL manifest.
+    Plan {
+        /// The manifest: one {"id", "label", "inputs": {modality: value}} per line.
+        manifest: PathBuf,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Plan options.
+        #[command(flatten)]
+        plan: PlanArgs,
+    },
+    /// Score the model's predictions for a plan; writes report.json and report.md.
+    Score {
+        /// The manifest the plan was made from.
+        manifest: PathBuf,
+        /// Predictions: JSONL {"condition", "id", "prediction"} or CSV with those columns.
+        predictions: PathBuf,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// The plan options used with `plan` (they must match).
+        #[command(flatten)]
+        plan: PlanArgs,
+        /// Bootstrap options.
+        #[command(flatten)]
+        boot: BootArgs,
+        /// Compare answers with labels case-sensitively.
+        #[arg(long)]
+        case_sensitive: bool,
+    },
+    /// Generate a synthetic two-channel data set with known reliance α on the first channel;
+    /// writes manifest.jsonl, the plan and the reference model's predictions.
+    Synth {
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Items.
+        #[arg(long, default_value_t = 1000)]
+        items: usize,
+        /// Classes.
+        #[arg(long, default_value_t = 2)]
+        classes: usize,
+        /// Reliance of the reference model on the first channel (image).
+        #[arg(long, default_value_t = 0.7)]
+        alpha: f64,
+        /// Signal strength of the image and text channels.
+        #[arg(long, value_delimiter = ',', default_value = "1,1")]
+        signal: Vec<f64>,
+        /// Seed of the data.
+        #[arg(long, default_value_t = 0)]
+        data_seed: u64,
+        /// Plan options.
+        #[command(flatten)]
+        plan: PlanArgs,
+    },
+    /// Cross-modal consistency from a directory of `<task>_<context>_<candidate>.json` files.
+    Xmod {
+        /// The model's result directory.
+        dir: PathBuf,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Tasks to leave out (repeatable).
+        #[arg(long)]
+        exclude: Vec<String>,
+        /// Count unanswered items as wrong instead of leaving them out.
+        #[arg(long)]
+        count_unanswered_wrong: bool,
+        /// Pool items over a family's tasks instead of averaging task accuracies.
+        #[arg(long)]
+        pooled: bool,
+        /// Bootstrap options.
+        #[command(flatten)]
+        boot: BootArgs,
+    },
+    /// Text Preference Ratio and normalised accuracy from a blind-faith-in-text model directory.
+    BlindFaith {
+        /// The model's output directory.
+        dir: PathBuf,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Per-item scorer: vqa (single-reference substring match) or anls (DocVQA).
+        #[arg(long, default_value = "vqa", value_parser = ["vqa", "anls", "exact"])]
+        scorer: String,
+        /// Read at most this many rows per file.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Bootstrap options.
+        #[command(flatten)]
+        boot: BootArgs,
+    },
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let p = dir.join(name);
+    std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))
+}
+
+/// Runs one subcommand.
+pub fn run(cmd: ModalityCommand) -> anyhow::Result<()> {
+    match cmd {
+        ModalityCommand::Plan {
+            manifest,
+            out,
+            plan,
+        } => {
+            let m = Manifest::read(&manifest)?;
+            let p = Plan::build(m, plan.config())?;
+            p.write(&out)?;
+            let md = format!(
+                "# Ablation plan\n\nschema `{PLAN_SCHEMA}`; {} items × {} conditions = {} requests in `{}`.\n",
+                p.manifest.items.len(),
+                p.conditions.len(),
+                p.conditions.iter().map(|c| c.sources.len()).sum::<usize>(),
+                out.join("requests.jsonl").display()
+            );
+            write(&out, "plan.md", &md)?;
+            println!("{md}");
+        }
+        ModalityCommand::Score {
+            manifest,
+            predictions,
+            out,
+            plan,
+            boot,
+            case_sensitive,
+        } => {
+            let p = Plan::build(Manifest::read(&manifest)?, plan.config())?;
+            let rows = read_predictions(&predictions)?;
+            let answers = align(&p, &predictions, &rows)?;
+            let cfg = ScoreConfig {
+                bootstrap: boot.config(),
+                case_insensitive: !case_sensitive,
+                cleaning: Cleaning::BlindFaith,
+            };
+            let report = score(&p, &answers, &cfg)?;
+            write(&out, "report.json", &(report.to_json() + "\n"))?;
+            let md = report.to_markdown();
+            write(&out, "report.md", &md)?;
+            println!("{md}");
+        }
+        ModalityCommand::Synth {
+            out,
+            items,
+            classes,
+            alpha,
+            signal,
+            data_seed,
+            plan,
+        } => {
+            let s = |i: usize| signal.get(i).copied().unwrap_or(1.0);
+            let config = SynthConfig {
+                classes,
+                items,
+                channels: vec![
+                    ChannelSpec::new("image", s(0), 1.0),
+                    ChannelSpec::new("text", s(1), 1.0),
+                ],
+                mix: StructureMix::redundant(),
+                shortcut: None,
+                seed: data_seed,
+            };
+            let ds = SynthDataset::generate(&config)?;
+            let lines: String = manifest_lines(&ds, Some(1))
+                .iter()
+                .map(|l| l.to_string() + "\n")
+                .collect();
+            write(&out, "manifest.jsonl", &lines)?;
+            let manifest = Manifest::parse(&out.join("manifest.jsonl"), &lines)?;
+            let p = Plan::build(manifest, plan.config())?;
+            p.write(&out)?;
+            let model = LinearFusion::alpha(alpha);
+            let preds: String = p
+                .requests()
+                .map(|r| {
+                    serde_json::to_string(&answer(&model, &config.channels, &r)).unwrap_or_default()
+                        + "\n"
+                })
+                .collect();
+            write(&out, "predictions.jsonl", &preds)?;
+            let md = format!(
+                "# Synthetic data set\n\n{items} items, {classes} classes, channels image (signal {}) and text (signal {}), reference model reliance α = {alpha} on image.\nWrote manifest.jsonl, plan.json, requests.jsonl and predictions.jsonl to `{}`; score with `aequo modality score {}/manifest.jsonl {}/predictions.jsonl --out …` and the same plan options.\n",
+                s(0),
+                s(1),
+                out.display(),
+                out.display(),
+                out.display()
+            );
+            write(&out, "synth.md", &md)?;
+            println!("{md}");
+        }
+        ModalityCommand::Xmod {
+            dir,
+            out,
+            exclude,
+            count_unanswered_wrong,
+            pooled,
+            boot,
+        } => {
+            let files = read_model(&dir)?;
+            let data: Vec<_> = files.into_iter().map(|f| f.data).collect();
+            let config = XmodConfig {
+                unanswered: if count_unanswered_wrong {
+                    UnansweredPolicy::CountWrong
+                } else {
+                    UnansweredPolicy::Exclude
+                },
+                aggregation: if pooled {
+                    Aggregation::PooledItems
+                } else {
+                    Aggregation::MeanOfTasks
+                },
+                exclude_tasks: exclude,
+            };
+            let r = cross_modal_consistency(&data, &config, &boot.config())?;
+            let json =
+                serde_json::json!({"schema": "aequo.modality.xmod/1", "source": dir, "report": r});
+            write(
+                &out,
+                "xmod.json",
+                &(serde_json::to_string_pretty(&json)? + "\n"),
+            )?;
+            let mut md = String::from("# Cross-modal consistency\n\n| family |");
+            for d in &r.directions {
+                let _ = write!(md, " {} |", d.short());
+            }
+            md.push_str(" avg | σ (sample) |\n|---|");
+            md.push_str(&"---|".repeat(r.directions.len() + 2));
+            md.push('\n');
+            for f in r.families.iter().chain(std::iter::once(&r.overall)) {
+                let _ = write!(md, "| {} |", f.family);
+                for e in &f.per_direction {
+                    let _ = write!(
+                        md,
+                        " {} |",
+                        e.get().map_or("—".into(), |v| format!("{v:.1}"))
+                    );
+                }
+                let _ = writeln!(
+                    md,
+                    " {} | {} |",
+                    f.average.get().map_or("—".into(), |v| format!("{v:.1}")),
+                    f.sd_sample.get().map_or("—".into(), |v| format!("{v:.1}"))
+                );
+            }
+            for i in &r.imbalance {
+                let _ = writeln!(md, "\nImbalance {}↔{}: {}", i.first, i.second, i.delta);
+            }
+            for d in &r.disparity {
+                let _ = writeln!(md, "\nDisparity {} vs {}: {}", d.first, d.second, d.value);
+            }
+            let _ = writeln!(
+                md,
+                "\nItem consistency ({} items in all directions): same outcome {}",
+                r.item_consistency.items, r.item_consistency.consistent
+            );
+            write(&out, "xmod.md", &md)?;
+            println!("{md}");
+        }
+        ModalityCommand::BlindFaith {
+            dir,
+            out,
+            scorer,
+            limit,
+            boot,
+        } => {
+            let runs = load_model(&dir, limit)?;
+            let scorer = match scorer.as_str() {
+                "anls" => Scorer::Anls,
+                "exact" => Scorer::DocvqaExact,
+                _ => Scorer::VqaSubstring,
+            };
+            let cfg = boot.config();
+            let mut entries = Vec::new();
+            let mut md = String::from("# Text preference (blind faith in text)\n\n| text | TPR | accuracy base | accuracy with text | normalised |\n|---|---|---|---|---|\n");
+            for source in TextSource::ALL {
+                let st: Vec<_> = statuses(&runs, source, Cleaning::BlindFaith)
+                    .into_iter()
+                    .map(|(_, s)| s)
+                    .collect();
+                let t = text_preference(&st, &cfg);
+                let (base, with) = paired_scores(&runs.base, &runs.with_image[&source], scorer);
+                let na = normalised_accuracy(&base, &with, &cfg)?;
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {} | {} |",
+                    source.name(),
+                    t.text_preference_ratio,
+                    na.base_accuracy,
+                    na.corrupted_accuracy,
+                    na.normalised
+                );
+                entries.push(
+                    serde_json::json!({"text": source, "preference": t, "normalised_accuracy": na}),
+                );
+            }
+            let json = serde_json::json!({"schema": "aequo.modality.conflict/1", "source": dir, "scorer": scorer, "conditions": entries});
+            write(
+                &out,
+                "blind_faith.json",
+                &(serde_json::to_string_pretty(&json)? + "\n"),
+            )?;
+            write(&out, "blind_faith.md", &md)?;
+            println!("{md}");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        cmd: ModalityCommand,
+    }
+
+    #[test]
+    fn synth_then_score_round_trip() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path().to_string_lossy().to_string();
+        let cli = Cli::parse_from([
+            "x",
+            "synth",
+            "--out",
+            &d,
+            "--items",
+            "200",
+            "--permutations",
+            "2",
+            "--missing-rates",
+            "0.5",
+        ]);
+        run(cli.cmd).expect("synth");
+        let cli = Cli::parse_from([
+            "x",
+            "score",
+            &format!("{d}/manifest.jsonl"),
+            &format!("{d}/predictions.jsonl"),
+            "--out",
+            &d,
+            "--permutations",
+            "2",
+            "--missing-rates",
+            "0.5",
+            "--replicates",
+            "20",
+        ]);
+        run(cli.cmd).expect("score");
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("report.json")).expect("report"),
+        )
+        .expect("json");
+        assert_eq!(json["schema"], "aequo.modality/1");
+        assert!(json["shapley"]["phi"].is_array());
+        // Plan options that differ from the ones used for the predictions are caught.
+        let cli = Cli::parse_from([
+            "x",
+            "score",
+            &format!("{d}/manifest.jsonl"),
+            &format!("{d}/predictions.jsonl"),
+            "--out",
+            &d,
+            "--permutations",
+            "3",
+        ]);
+        let e = run(cli.cmd).expect_err("mismatch");
+        assert!(e.to_string().contains("permute"), "{e}");
+    }
+}

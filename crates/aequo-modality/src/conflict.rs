@@ -55,7 +55,12 @@ pub enum PreferenceStatus {
 }
 
 /// Status of one item from its three answers.
-pub fn preference_status(both: &str, text_only: &str, image_only: &str, cleaning: Cleaning) -> PreferenceStatus {
+pub fn preference_status(
+    both: &str,
+    text_only: &str,
+    image_only: &str,
+    cleaning: Cleaning,
+) -> PreferenceStatus {
     let vt = cleaning.apply(both);
     let t = cleaning.apply(text_only);
     let v = cleaning.apply(image_only);
@@ -73,11 +78,17 @@ pub fn preference_status(both: &str, text_only: &str, image_only: &str, cleaning
     let text_score = similarity(&t, &vt);
     let image_score = similarity(&v, &vt);
     if text_score > 0.0 && image_score > 0.0 {
-        PreferenceStatus::Both { image_score, text_score }
+        PreferenceStatus::Both {
+            image_score,
+            text_score,
+        }
     } else if text_score == 0.0 && image_score == 0.0 {
         PreferenceStatus::Neither
     } else {
-        PreferenceStatus::Undefined { image_score, text_score }
+        PreferenceStatus::Undefined {
+            image_score,
+            text_score,
+        }
     }
 }
 
@@ -131,8 +142,12 @@ pub fn text_preference(statuses: &[PreferenceStatus], cfg: &BootstrapConfig) -> 
         }
     }
     let n = statuses.len();
-    let is_text = indicator(statuses, |s| f64::from(u8::from(matches!(s, PreferenceStatus::Text))));
-    let is_image = indicator(statuses, |s| f64::from(u8::from(matches!(s, PreferenceStatus::Image))));
+    let is_text = indicator(statuses, |s| {
+        f64::from(u8::from(matches!(s, PreferenceStatus::Text)))
+    });
+    let is_image = indicator(statuses, |s| {
+        f64::from(u8::from(matches!(s, PreferenceStatus::Image)))
+    });
     let ratio = |num: &[f64], w: &[u32]| -> Option<f64> {
         let t = weighted_mean(&is_text, w)?;
         let i = weighted_mean(&is_image, w)?;
@@ -181,7 +196,11 @@ pub struct NormalisedAccuracy {
 }
 
 /// Normalised accuracy from paired per-item scores in [0, 1].
-pub fn normalised_accuracy(base: &[f64], corrupted: &[f64], cfg: &BootstrapConfig) -> Result<NormalisedAccuracy> {
+pub fn normalised_accuracy(
+    base: &[f64],
+    corrupted: &[f64],
+    cfg: &BootstrapConfig,
+) -> Result<NormalisedAccuracy> {
     check_len("corrupted-condition scores", base.len(), corrupted.len())?;
     let n = base.len();
     let base_accuracy = estimate(n, cfg, Undefined::NoItems, |w| weighted_mean(base, w));
@@ -213,20 +232,38 @@ mod tests {
     #[test]
     fn statuses_hand_computed() {
         let c = Cleaning::BlindFaith;
-        assert_eq!(preference_status("Yes.", "Yes", "Yes", c), PreferenceStatus::Same);
-        assert_eq!(preference_status("Four.", "Four.", "Three cans.", c), PreferenceStatus::Text);
-        assert_eq!(preference_status("One", "Three", "One.", c), PreferenceStatus::Image);
+        assert_eq!(
+            preference_status("Yes.", "Yes", "Yes", c),
+            PreferenceStatus::Same
+        );
+        assert_eq!(
+            preference_status("Four.", "Four.", "Three cans.", c),
+            PreferenceStatus::Text
+        );
+        assert_eq!(
+            preference_status("One", "Three", "One.", c),
+            PreferenceStatus::Image
+        );
         // Case matters under the executed blind-faith cleaning.
         // Case matters under the executed blind-faith cleaning: "yes" vs "Yes" is a soft 2/3,
         // "yes" vs "No" is 0, so exactly one soft score is zero: undefined.
         assert_eq!(
             preference_status("yes", "Yes", "No", c),
-            PreferenceStatus::Undefined { image_score: 0.0, text_score: 1.0 - 1.0 / 3.0 }
+            PreferenceStatus::Undefined {
+                image_score: 0.0,
+                text_score: 1.0 - 1.0 / 3.0
+            }
         );
-        assert_eq!(preference_status("abc", "xyz", "qrs", c), PreferenceStatus::Neither);
+        assert_eq!(
+            preference_status("abc", "xyz", "qrs", c),
+            PreferenceStatus::Neither
+        );
         assert_eq!(
             preference_status("red", "dark red", "blue", c),
-            PreferenceStatus::Undefined { image_score: 0.0, text_score: 1.0 }
+            PreferenceStatus::Undefined {
+                image_score: 0.0,
+                text_score: 1.0
+            }
         );
     }
 
@@ -238,7 +275,10 @@ mod tests {
             PreferenceStatus::Text,
             PreferenceStatus::Image,
             PreferenceStatus::Same,
-            PreferenceStatus::Both { image_score: 0.5, text_score: 1.0 },
+            PreferenceStatus::Both {
+                image_score: 0.5,
+                text_score: 1.0,
+            },
             PreferenceStatus::Neither,
         ];
         let t = text_preference(&s, &BootstrapConfig::none());
@@ -253,9 +293,20 @@ mod tests {
 
     #[test]
     fn normalised_accuracy_hand_computed() {
-        let r = normalised_accuracy(&[1.0, 1.0, 0.0, 1.0], &[1.0, 0.0, 0.0, 0.5], &BootstrapConfig::none()).expect("ok");
+        let r = normalised_accuracy(
+            &[1.0, 1.0, 0.0, 1.0],
+            &[1.0, 0.0, 0.0, 0.5],
+            &BootstrapConfig::none(),
+        )
+        .expect("ok");
         assert_eq!(r.normalised.get(), Some(0.5));
-        assert!(normalised_accuracy(&[0.0], &[1.0], &BootstrapConfig::none()).expect("ok").normalised.get().is_none());
+        assert!(
+            normalised_accuracy(&[0.0], &[1.0], &BootstrapConfig::none())
+                .expect("ok")
+                .normalised
+                .get()
+                .is_none()
+        );
         assert!(normalised_accuracy(&[0.0], &[], &BootstrapConfig::none()).is_err());
     }
 
@@ -266,7 +317,10 @@ mod tests {
         let config = SynthConfig {
             classes: 2,
             items: 4000,
-            channels: vec![ChannelSpec::new("image", 5.0, 1.0), ChannelSpec::new("text", 5.0, 1.0)],
+            channels: vec![
+                ChannelSpec::new("image", 5.0, 1.0),
+                ChannelSpec::new("text", 5.0, 1.0),
+            ],
             mix: StructureMix::redundant(),
             shortcut: None,
             seed: 8,
@@ -286,9 +340,15 @@ mod tests {
                     )
                 })
                 .collect();
-            let tpr = text_preference(&statuses, &BootstrapConfig::none()).text_preference_ratio.get().expect("d");
+            let tpr = text_preference(&statuses, &BootstrapConfig::none())
+                .text_preference_ratio
+                .get()
+                .expect("d");
             let exact = closed_form::follow_probability(&config.channels, &model.weights, 0b10);
-            assert!((tpr - exact).abs() < 0.03, "alpha {alpha}: {tpr} vs {exact}");
+            assert!(
+                (tpr - exact).abs() < 0.03,
+                "alpha {alpha}: {tpr} vs {exact}"
+            );
             assert!(tpr < last);
             last = tpr;
         }

@@ -19,7 +19,12 @@ use crate::value::{Estimate, Undefined};
 use serde::{Deserialize, Serialize};
 
 /// VCD re-scored logits; excluded options are `None`.
-pub fn vcd_scores(full: &[f64], ablated: &[f64], alpha: f64, beta: f64) -> Result<Vec<Option<f64>>> {
+pub fn vcd_scores(
+    full: &[f64],
+    ablated: &[f64],
+    alpha: f64,
+    beta: f64,
+) -> Result<Vec<Option<f64>>> {
     check_len("ablated logits", full.len(), ablated.len())?;
     if full.is_empty() || !(0.0..=1.0).contains(&beta) {
         return Err(ModalityError::InvalidConfig {
@@ -27,7 +32,11 @@ pub fn vcd_scores(full: &[f64], ablated: &[f64], alpha: f64, beta: f64) -> Resul
         });
     }
     let max = full.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let cut = if beta > 0.0 { beta.ln() + max } else { f64::NEG_INFINITY };
+    let cut = if beta > 0.0 {
+        beta.ln() + max
+    } else {
+        f64::NEG_INFINITY
+    };
     Ok(full
         .iter()
         .zip(ablated)
@@ -60,7 +69,9 @@ fn max_softmax(z: &[f64]) -> f64 {
 pub fn dynamic_choice(z_text: &[f64], z_vision: &[f64]) -> Result<usize> {
     check_len("vision logits", z_text.len(), z_vision.len())?;
     if z_text.is_empty() {
-        return Err(ModalityError::InvalidConfig { message: "no answer options".into() });
+        return Err(ModalityError::InvalidConfig {
+            message: "no answer options".into(),
+        });
     }
     let (at, av) = (argmax(z_text), argmax(z_vision));
     if at == av {
@@ -68,9 +79,17 @@ pub fn dynamic_choice(z_text: &[f64], z_vision: &[f64]) -> Result<usize> {
     }
     let (ct, cv) = (max_softmax(z_text), max_softmax(z_vision));
     let z: Vec<f64> = if ct > cv {
-        z_text.iter().zip(z_vision).map(|(t, v)| ct * t - cv * v).collect()
+        z_text
+            .iter()
+            .zip(z_vision)
+            .map(|(t, v)| ct * t - cv * v)
+            .collect()
     } else {
-        z_text.iter().zip(z_vision).map(|(t, v)| cv * v - ct * t).collect()
+        z_text
+            .iter()
+            .zip(z_vision)
+            .map(|(t, v)| cv * v - ct * t)
+            .collect()
     };
     Ok(argmax(&z))
 }
@@ -98,7 +117,12 @@ pub struct Rescoring {
 }
 
 /// VCD over a set of items.
-pub fn vcd_rescoring(items: &[LogitItem], alpha: f64, beta: f64, cfg: &BootstrapConfig) -> Result<Rescoring> {
+pub fn vcd_rescoring(
+    items: &[LogitItem],
+    alpha: f64,
+    beta: f64,
+    cfg: &BootstrapConfig,
+) -> Result<Rescoring> {
     let mut before = Vec::with_capacity(items.len());
     let mut after = Vec::with_capacity(items.len());
     let mut changed = Vec::with_capacity(items.len());
@@ -111,7 +135,9 @@ pub fn vcd_rescoring(items: &[LogitItem], alpha: f64, beta: f64, cfg: &Bootstrap
     }
     let n = items.len();
     Ok(Rescoring {
-        before: estimate(n, cfg, Undefined::NoItems, |w| weighted_accuracy(&before, w)),
+        before: estimate(n, cfg, Undefined::NoItems, |w| {
+            weighted_accuracy(&before, w)
+        }),
         after: estimate(n, cfg, Undefined::NoItems, |w| weighted_accuracy(&after, w)),
         changed: estimate(n, cfg, Undefined::NoItems, |w| weighted_mean(&changed, w)),
     })
@@ -128,10 +154,19 @@ mod tests {
         // (p ratio e^{-7} < 0.1); tie → first.
         let s = vcd_scores(&[2.0, 1.0, -5.0], &[2.0, 0.0, 0.0], 1.0, 0.1).expect("ok");
         assert_eq!(s, vec![Some(2.0), Some(2.0), None]);
-        assert_eq!(vcd_choice(&[2.0, 1.0, -5.0], &[3.0, 0.0, 0.0], 1.0, 0.1).expect("ok"), 1);
+        assert_eq!(
+            vcd_choice(&[2.0, 1.0, -5.0], &[3.0, 0.0, 0.0], 1.0, 0.1).expect("ok"),
+            1
+        );
         // Without the cut the implausible option can win.
-        assert_eq!(vcd_choice(&[2.0, 1.0, -1.0], &[2.0, 1.0, -9.0], 1.0, 0.0).expect("ok"), 2);
-        assert_eq!(vcd_choice(&[2.0, 1.0, -1.0], &[2.0, 1.0, -9.0], 1.0, 0.1).expect("ok"), 0);
+        assert_eq!(
+            vcd_choice(&[2.0, 1.0, -1.0], &[2.0, 1.0, -9.0], 1.0, 0.0).expect("ok"),
+            2
+        );
+        assert_eq!(
+            vcd_choice(&[2.0, 1.0, -1.0], &[2.0, 1.0, -9.0], 1.0, 0.1).expect("ok"),
+            0
+        );
         assert!(vcd_scores(&[1.0], &[], 1.0, 0.1).is_err());
     }
 
@@ -139,9 +174,15 @@ mod tests {
     fn hand_computed_dynamic() {
         assert_eq!(dynamic_choice(&[3.0, 0.0], &[2.0, 0.0]).expect("ok"), 0);
         // Text confident on 0, vision unsure on 1: c_t > c_v → argmax(c_t z_t − c_v z_v) = 0.
-        assert_eq!(dynamic_choice(&[4.0, 0.0, 0.0], &[0.0, 0.5, 0.0]).expect("ok"), 0);
+        assert_eq!(
+            dynamic_choice(&[4.0, 0.0, 0.0], &[0.0, 0.5, 0.0]).expect("ok"),
+            0
+        );
         // Vision confident on 1, text unsure on 0.
-        assert_eq!(dynamic_choice(&[0.5, 0.0, 0.0], &[0.0, 4.0, 0.0]).expect("ok"), 1);
+        assert_eq!(
+            dynamic_choice(&[0.5, 0.0, 0.0], &[0.0, 4.0, 0.0]).expect("ok"),
+            1
+        );
     }
 
     #[test]
@@ -151,7 +192,10 @@ mod tests {
         let config = SynthConfig {
             classes: 2,
             items: 5000,
-            channels: vec![ChannelSpec::new("image", 1.0, 1.0), ChannelSpec::new("text", 1.0, 1.0)],
+            channels: vec![
+                ChannelSpec::new("image", 1.0, 1.0),
+                ChannelSpec::new("text", 1.0, 1.0),
+            ],
             mix: StructureMix::redundant(),
             shortcut: None,
             seed: 21,
@@ -171,7 +215,10 @@ mod tests {
             let after = r.after.get().expect("d");
             let w = [(1.0 + alpha) * 0.3, 0.7];
             let exact = closed_form::follow_probability(&config.channels, &w, 0b01);
-            assert!((after - exact).abs() < 0.02, "alpha {alpha}: {after} vs {exact}");
+            assert!(
+                (after - exact).abs() < 0.02,
+                "alpha {alpha}: {after} vs {exact}"
+            );
             assert!(after >= last);
             last = after;
         }

@@ -144,12 +144,19 @@ pub fn modality_need(
         NeedClass::Interference.name(),
         NeedClass::Unsolved.name(),
     ];
-    names.extend(modalities.iter().map(|m| NeedClass::OnlyFrom(m.clone()).name()));
+    names.extend(
+        modalities
+            .iter()
+            .map(|m| NeedClass::OnlyFrom(m.clone()).name()),
+    );
     let class_names: Vec<String> = items.iter().map(|it| it.class.name()).collect();
     let class_fraction = names
         .into_iter()
         .map(|name| {
-            let ind: Vec<f64> = class_names.iter().map(|c| (*c == name) as u8 as f64).collect();
+            let ind: Vec<f64> = class_names
+                .iter()
+                .map(|c| (*c == name) as u8 as f64)
+                .collect();
             let e = estimate(n, cfg, Undefined::NoItems, |w| weighted_mean(&ind, w));
             (name, e)
         })
@@ -198,20 +205,31 @@ mod tests {
                 ChannelSpec::new("text", 1.0, 1.0),
                 ChannelSpec::new("audio", 1.0, 1.0),
             ],
-            mix: StructureMix { redundant: 1.0, unique: vec![1.0, 1.0, 1.0], synergistic: 1.0 },
+            mix: StructureMix {
+                redundant: 1.0,
+                unique: vec![1.0, 1.0, 1.0],
+                synergistic: 1.0,
+            },
             shortcut: None,
             seed: 4,
         })
         .expect("valid");
         let cond = |mask: u32| -> Vec<bool> {
-            ds.items.iter().map(|it| oracle_prediction(it, 3, mask) == it.label).collect()
+            ds.items
+                .iter()
+                .map(|it| oracle_prediction(it, 3, mask) == it.label)
+                .collect()
         };
         let full = cond(0b111);
         let alone: Vec<Vec<bool>> = (0..3).map(|m| cond(1 << m)).collect();
         let without: Vec<Vec<bool>> = (0..3).map(|m| cond(0b111 & !(1 << m))).collect();
         let (items, summary) = modality_need(
             &ds.modalities(),
-            &NeedInputs { full: &full, alone: &alone, without: &without },
+            &NeedInputs {
+                full: &full,
+                alone: &alone,
+                without: &without,
+            },
             &BootstrapConfig::none(),
         )
         .expect("ok");
@@ -230,7 +248,12 @@ mod tests {
                 assert_eq!(need.mis, vec![1, 1, 0]);
             }
         }
-        let red = ds.items.iter().filter(|i| i.structure == Structure::Redundant).count() as f64 / 600.0;
+        let red = ds
+            .items
+            .iter()
+            .filter(|i| i.structure == Structure::Redundant)
+            .count() as f64
+            / 600.0;
         assert_eq!(summary.class_fraction["any_one"].get(), Some(red));
     }
 
@@ -238,7 +261,11 @@ mod tests {
     fn hand_computed_interference() {
         let (items, _) = modality_need(
             &[Modality::new("a"), Modality::new("b")],
-            &NeedInputs { full: &[false], alone: &[vec![true], vec![false]], without: &[vec![false], vec![true]] },
+            &NeedInputs {
+                full: &[false],
+                alone: &[vec![true], vec![false]],
+                without: &[vec![false], vec![true]],
+            },
             &BootstrapConfig::none(),
         )
         .expect("ok");

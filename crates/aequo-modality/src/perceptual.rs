@@ -154,12 +154,19 @@ pub fn perceptual_score_by_subset(
         let f: Vec<bool> = idx.iter().map(|&i| full[i]).collect();
         let p: Vec<Vec<bool>> = permuted
             .iter()
-            .map(|perm| idx.iter().map(|&i| perm.get(i).copied().unwrap_or(false)).collect())
+            .map(|perm| {
+                idx.iter()
+                    .map(|&i| perm.get(i).copied().unwrap_or(false))
+                    .collect()
+            })
             .collect();
         for perm in permuted {
             check_len("a permuted condition", full.len(), perm.len())?;
         }
-        out.insert(name.to_string(), perceptual_score(&f, &p, Reading::Marginal, cfg)?);
+        out.insert(
+            name.to_string(),
+            perceptual_score(&f, &p, Reading::Marginal, cfg)?,
+        );
     }
     Ok(out)
 }
@@ -210,7 +217,12 @@ mod tests {
 
     #[test]
     fn length_mismatch_is_an_error() {
-        let e = perceptual_score(&[true], &[vec![true, false]], Reading::Marginal, &BootstrapConfig::none());
+        let e = perceptual_score(
+            &[true],
+            &[vec![true, false]],
+            Reading::Marginal,
+            &BootstrapConfig::none(),
+        );
         assert!(e.is_err());
     }
 
@@ -218,9 +230,14 @@ mod tests {
     fn subsets_recombine() {
         let full = vec![true, true, false, true, true, false];
         let perms = vec![vec![false, true, false, false, true, true]];
-        let sub: Vec<String> = ["a", "a", "b", "b", "b", "a"].iter().map(|s| s.to_string()).collect();
-        let all = perceptual_score(&full, &perms, Reading::Marginal, &BootstrapConfig::none()).expect("ok");
-        let by = perceptual_score_by_subset(&full, &perms, &sub, &BootstrapConfig::none()).expect("ok");
+        let sub: Vec<String> = ["a", "a", "b", "b", "b", "a"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let all = perceptual_score(&full, &perms, Reading::Marginal, &BootstrapConfig::none())
+            .expect("ok");
+        let by =
+            perceptual_score_by_subset(&full, &perms, &sub, &BootstrapConfig::none()).expect("ok");
         let recombined: f64 = by
             .values()
             .map(|s| s.unnormalised.get().expect("defined") * s.unnormalised.n as f64 / 6.0)
@@ -232,7 +249,10 @@ mod tests {
         SynthDataset::generate(&SynthConfig {
             classes: 2,
             items: n,
-            channels: vec![ChannelSpec::new("image", 1.0, 1.0), ChannelSpec::new("text", 1.2, 1.0)],
+            channels: vec![
+                ChannelSpec::new("image", 1.0, 1.0),
+                ChannelSpec::new("text", 1.2, 1.0),
+            ],
             mix: StructureMix::redundant(),
             shortcut: None,
             seed,
@@ -250,7 +270,8 @@ mod tests {
                 model.correctness(ds, |i| vec![Source::From(p[i]), Source::Own])
             })
             .collect();
-        let s = perceptual_score(&full, &perms, Reading::Marginal, &BootstrapConfig::none()).expect("ok");
+        let s = perceptual_score(&full, &perms, Reading::Marginal, &BootstrapConfig::none())
+            .expect("ok");
         let exact = closed_form::accuracy(&ds.config.channels, &model.weights, 0b11)
             - closed_form::permuted_accuracy(&ds.config.channels, &model.weights, 0b01);
         (s.unnormalised.get().expect("defined"), exact)
@@ -262,7 +283,10 @@ mod tests {
         let mut last = -1.0;
         for alpha in [0.0, 0.25, 0.5, 0.75, 1.0] {
             let (est, exact) = synthetic_score(&ds, alpha, 4);
-            assert!((est - exact).abs() < 0.02, "alpha {alpha}: {est} vs {exact}");
+            assert!(
+                (est - exact).abs() < 0.02,
+                "alpha {alpha}: {est} vs {exact}"
+            );
             assert!(exact > last, "closed form increases in alpha");
             assert!(est > last - 0.01, "estimate increases in alpha");
             last = exact;
@@ -276,7 +300,11 @@ mod tests {
         let full = model.correctness(&ds, |_| vec![Source::Own, Source::Own]);
         let p = permutation(2000, 1);
         let perm = vec![model.correctness(&ds, |i| vec![Source::From(p[i]), Source::Own])];
-        let cfg = BootstrapConfig { replicates: 200, seed: 9, level: 0.95 };
+        let cfg = BootstrapConfig {
+            replicates: 200,
+            seed: 9,
+            level: 0.95,
+        };
         let a = perceptual_score(&full, &perm, Reading::Marginal, &cfg).expect("ok");
         let b = perceptual_score(&full, &perm, Reading::Marginal, &cfg).expect("ok");
         assert_eq!(a, b);
@@ -284,7 +312,10 @@ mod tests {
         let exact = closed_form::accuracy(&ds.config.channels, &model.weights, 0b11)
             - closed_form::permuted_accuracy(&ds.config.channels, &model.weights, 0b01);
         // The interval is for a fixed permutation; allow for its Monte-Carlo spread too.
-        assert!(i.low - 0.02 < exact && exact < i.high + 0.02, "{i:?} vs {exact}");
+        assert!(
+            i.low - 0.02 < exact && exact < i.high + 0.02,
+            "{i:?} vs {exact}"
+        );
     }
 
     #[test]

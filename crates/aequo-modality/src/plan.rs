@@ -102,27 +102,69 @@ impl Manifest {
             match &modalities {
                 None => {
                     if mods.is_empty() || mods.len() > MAX_MODALITIES {
-                        return Err(parse_err(path, ln, format!("{} modalities in `inputs`; use between 1 and {MAX_MODALITIES}", mods.len())));
+                        return Err(parse_err(
+                            path,
+                            ln,
+                            format!(
+                                "{} modalities in `inputs`; use between 1 and {MAX_MODALITIES}",
+                                mods.len()
+                            ),
+                        ));
                     }
                     modalities = Some(mods);
                 }
                 Some(known) => {
-                    let names = || known.iter().map(|m| m.0.clone()).collect::<Vec<_>>().join(", ");
-                    if let Some(m) = mods.iter().chain(item.conflict.keys()).find(|m| !known.contains(m)) {
-                        return Err(ModalityError::UnknownModality { path: path.to_path_buf(), line: ln, modality: m.0.clone(), known: names() });
+                    let names = || {
+                        known
+                            .iter()
+                            .map(|m| m.0.clone())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    };
+                    if let Some(m) = mods
+                        .iter()
+                        .chain(item.conflict.keys())
+                        .find(|m| !known.contains(m))
+                    {
+                        return Err(ModalityError::UnknownModality {
+                            path: path.to_path_buf(),
+                            line: ln,
+                            modality: m.0.clone(),
+                            known: names(),
+                        });
                     }
                     if let Some(m) = known.iter().find(|m| !mods.contains(m)) {
-                        return Err(parse_err(path, ln, format!("item `{}` has no input for modality `{m}`; every item needs {}", item.id, names())));
+                        return Err(parse_err(
+                            path,
+                            ln,
+                            format!(
+                                "item `{}` has no input for modality `{m}`; every item needs {}",
+                                item.id,
+                                names()
+                            ),
+                        ));
                     }
                 }
             }
             if let Some(first) = first_line.get(&item.id) {
-                return Err(ModalityError::DuplicateId { path: path.to_path_buf(), line: ln, first_line: *first, id: item.id.0.clone(), what: "a manifest" });
+                return Err(ModalityError::DuplicateId {
+                    path: path.to_path_buf(),
+                    line: ln,
+                    first_line: *first,
+                    id: item.id.0.clone(),
+                    what: "a manifest",
+                });
             }
             first_line.insert(item.id.clone(), ln);
             items.push(item);
         }
-        let modalities = modalities.ok_or_else(|| parse_err(path, 1, "the manifest has no items; add one JSON object per line".into()))?;
+        let modalities = modalities.ok_or_else(|| {
+            parse_err(
+                path,
+                1,
+                "the manifest has no items; add one JSON object per line".into(),
+            )
+        })?;
         // Conflict keys of the first item are checked here (the loop checks later items).
         if let Some(first) = items.first() {
             if let Some(m) = first.conflict.keys().find(|m| !modalities.contains(m)) {
@@ -130,16 +172,27 @@ impl Manifest {
                     path: path.to_path_buf(),
                     line: first_line.get(&first.id).copied().unwrap_or(1),
                     modality: m.0.clone(),
-                    known: modalities.iter().map(|m| m.0.clone()).collect::<Vec<_>>().join(", "),
+                    known: modalities
+                        .iter()
+                        .map(|m| m.0.clone())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 });
             }
         }
-        Ok(Self { path: path.to_path_buf(), modalities, items })
+        Ok(Self {
+            path: path.to_path_buf(),
+            modalities,
+            items,
+        })
     }
 
     /// Reads a manifest file.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| ModalityError::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ModalityError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::parse(path, &text)
     }
 }
@@ -173,7 +226,14 @@ pub struct PlanConfig {
 
 impl Default for PlanConfig {
     fn default() -> Self {
-        Self { permutations: 5, within: None, shapley: true, missing_rates: Vec::new(), conflicts: true, seed: 0 }
+        Self {
+            permutations: 5,
+            within: None,
+            shapley: true,
+            missing_rates: Vec::new(),
+            conflicts: true,
+            seed: 0,
+        }
     }
 }
 
@@ -273,13 +333,17 @@ fn coalition_name(mods: &[Modality], mask: u32) -> String {
         let m = (all & !mask).trailing_zeros() as usize;
         return format!("drop:{}", mods[m]);
     }
-    let names: Vec<&str> = (0..mods.len()).filter(|m| mask & (1 << m) != 0).map(|m| mods[m].as_str()).collect();
+    let names: Vec<&str> = (0..mods.len())
+        .filter(|m| mask & (1 << m) != 0)
+        .map(|m| mods[m].as_str())
+        .collect();
     format!("keep:{}", names.join("+"))
 }
 
 fn mix(seed: u64, a: u64, b: u64) -> u64 {
     // SplitMix64-style mixing so that each condition gets an independent, reproducible stream.
-    let mut z = seed ^ a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let mut z =
+        seed ^ a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -288,8 +352,14 @@ fn mix(seed: u64, a: u64, b: u64) -> u64 {
 impl Plan {
     /// Builds the plan.
     pub fn build(manifest: Manifest, config: PlanConfig) -> Result<Self> {
-        if config.missing_rates.iter().any(|r| !(0.0..=1.0).contains(r)) {
-            return Err(ModalityError::InvalidConfig { message: "missing rates must be in [0, 1]".into() });
+        if config
+            .missing_rates
+            .iter()
+            .any(|r| !(0.0..=1.0).contains(r))
+        {
+            return Err(ModalityError::InvalidConfig {
+                message: "missing rates must be in [0, 1]".into(),
+            });
         }
         let mods = manifest.modalities.clone();
         let k = mods.len();
@@ -310,7 +380,17 @@ impl Plan {
             if !seen.insert(mask) {
                 continue;
             }
-            let src = |_: usize| (0..k).map(|m| if mask & (1 << m) != 0 { Source::Own } else { Source::Removed }).collect::<Vec<_>>();
+            let src = |_: usize| {
+                (0..k)
+                    .map(|m| {
+                        if mask & (1 << m) != 0 {
+                            Source::Own
+                        } else {
+                            Source::Removed
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            };
             conditions.push(Condition {
                 name: coalition_name(&mods, mask),
                 kind: ConditionKind::Coalition { mask },
@@ -330,7 +410,11 @@ impl Plan {
                         Some(var) => {
                             let key = |i: usize| -> String {
                                 let it = &manifest.items[i];
-                                if var == "label" { it.label.clone() } else { it.group.clone().unwrap_or_default() }
+                                if var == "label" {
+                                    it.label.clone()
+                                } else {
+                                    it.group.clone().unwrap_or_default()
+                                }
                             };
                             let mut by: BTreeMap<String, Vec<usize>> = BTreeMap::new();
                             for i in 0..n {
@@ -338,7 +422,10 @@ impl Plan {
                             }
                             let mut perm: Vec<usize> = (0..n).collect();
                             for (g, (_, idx)) in by.iter().enumerate() {
-                                let p = permutation(idx.len(), mix(config.seed, 1000 + mi as u64 * 97 + g as u64, r as u64));
+                                let p = permutation(
+                                    idx.len(),
+                                    mix(config.seed, 1000 + mi as u64 * 97 + g as u64, r as u64),
+                                );
                                 for (a, b) in idx.iter().zip(&p) {
                                     perm[*a] = idx[*b];
                                 }
@@ -352,9 +439,26 @@ impl Plan {
                     };
                     conditions.push(Condition {
                         name,
-                        kind: ConditionKind::Permute { modality: m.clone(), within: within.clone(), replicate: r },
+                        kind: ConditionKind::Permute {
+                            modality: m.clone(),
+                            within: within.clone(),
+                            replicate: r,
+                        },
                         sources: (0..n)
-                            .map(|i| (i, (0..k).map(|j| if j == mi { Source::Item(perm[i]) } else { Source::Own }).collect()))
+                            .map(|i| {
+                                (
+                                    i,
+                                    (0..k)
+                                        .map(|j| {
+                                            if j == mi {
+                                                Source::Item(perm[i])
+                                            } else {
+                                                Source::Own
+                                            }
+                                        })
+                                        .collect(),
+                                )
+                            })
                             .collect(),
                     });
                 }
@@ -370,34 +474,76 @@ impl Plan {
                 let cut = (rate * n as f64).ceil() as usize;
                 conditions.push(Condition {
                     name: format!("missing:{m}@{rate}"),
-                    kind: ConditionKind::Missing { modality: m.clone(), rate },
+                    kind: ConditionKind::Missing {
+                        modality: m.clone(),
+                        rate,
+                    },
                     sources: (0..n)
-                        .map(|i| (i, (0..k).map(|j| if j == mi && rank[i] < cut { Source::Removed } else { Source::Own }).collect()))
+                        .map(|i| {
+                            (
+                                i,
+                                (0..k)
+                                    .map(|j| {
+                                        if j == mi && rank[i] < cut {
+                                            Source::Removed
+                                        } else {
+                                            Source::Own
+                                        }
+                                    })
+                                    .collect(),
+                            )
+                        })
                         .collect(),
                 });
             }
         }
         if config.conflicts {
             for (mi, m) in mods.iter().enumerate() {
-                let with: Vec<usize> = (0..n).filter(|i| manifest.items[*i].conflict.contains_key(m)).collect();
+                let with: Vec<usize> = (0..n)
+                    .filter(|i| manifest.items[*i].conflict.contains_key(m))
+                    .collect();
                 if with.is_empty() {
                     continue;
                 }
                 for alone in [false, true] {
                     conditions.push(Condition {
-                        name: if alone { format!("conflict-only:{m}") } else { format!("conflict:{m}") },
-                        kind: ConditionKind::Conflict { modality: m.clone(), alone },
+                        name: if alone {
+                            format!("conflict-only:{m}")
+                        } else {
+                            format!("conflict:{m}")
+                        },
+                        kind: ConditionKind::Conflict {
+                            modality: m.clone(),
+                            alone,
+                        },
                         sources: with
                             .iter()
                             .map(|&i| {
-                                (i, (0..k).map(|j| if j == mi { Source::Conflict } else if alone { Source::Removed } else { Source::Own }).collect())
+                                (
+                                    i,
+                                    (0..k)
+                                        .map(|j| {
+                                            if j == mi {
+                                                Source::Conflict
+                                            } else if alone {
+                                                Source::Removed
+                                            } else {
+                                                Source::Own
+                                            }
+                                        })
+                                        .collect(),
+                                )
                             })
                             .collect(),
                     });
                 }
             }
         }
-        Ok(Self { manifest, config, conditions })
+        Ok(Self {
+            manifest,
+            config,
+            conditions,
+        })
     }
 
     /// Every request of the plan, condition by condition.
@@ -410,18 +556,32 @@ impl Plan {
                 let mut ablation = BTreeMap::new();
                 for (m, s) in mods.iter().zip(src) {
                     let (value, how) = match s {
-                        Source::Own => (item.inputs.get(m).cloned().unwrap_or_default(), "own".to_string()),
+                        Source::Own => (
+                            item.inputs.get(m).cloned().unwrap_or_default(),
+                            "own".to_string(),
+                        ),
                         Source::Removed => (serde_json::Value::Null, "removed".to_string()),
                         Source::Item(j) => {
                             let other = &self.manifest.items[*j];
-                            (other.inputs.get(m).cloned().unwrap_or_default(), format!("from:{}", other.id))
+                            (
+                                other.inputs.get(m).cloned().unwrap_or_default(),
+                                format!("from:{}", other.id),
+                            )
                         }
-                        Source::Conflict => (item.conflict.get(m).cloned().unwrap_or_default(), "conflict".to_string()),
+                        Source::Conflict => (
+                            item.conflict.get(m).cloned().unwrap_or_default(),
+                            "conflict".to_string(),
+                        ),
                     };
                     inputs.insert(m.clone(), value);
                     ablation.insert(m.clone(), how);
                 }
-                Request { condition: c.name.clone(), id: item.id.clone(), inputs, ablation }
+                Request {
+                    condition: c.name.clone(),
+                    id: item.id.clone(),
+                    inputs,
+                    ablation,
+                }
             })
         })
     }
@@ -442,7 +602,10 @@ impl Plan {
     pub fn write(&self, dir: &Path) -> Result<()> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
-            move |source| ModalityError::Io { path: path.clone(), source }
+            move |source| ModalityError::Io {
+                path: path.clone(),
+                source,
+            }
         };
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let p = dir.join("plan.json");
@@ -504,34 +667,83 @@ fn csv_fields(line: &str) -> Vec<String> {
 
 /// Reads predictions as (line, row): JSONL, or CSV when the file name ends in `.csv`.
 pub fn read_predictions(path: &Path) -> Result<Vec<(usize, Prediction)>> {
-    let text = std::fs::read_to_string(path).map_err(|source| ModalityError::Io { path: path.to_path_buf(), source })?;
-    let is_csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let text = std::fs::read_to_string(path).map_err(|source| ModalityError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let is_csv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     let mut rows = Vec::new();
     if is_csv {
-        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
-        let header = lines.next().map(|(_, l)| csv_fields(l.trim_end_matches('\r'))).unwrap_or_default();
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty());
+        let header = lines
+            .next()
+            .map(|(_, l)| csv_fields(l.trim_end_matches('\r')))
+            .unwrap_or_default();
         let col = |name: &str| header.iter().position(|h| h.trim() == name);
         let (c, i, p) = match (col("condition"), col("id"), col("prediction")) {
             (Some(c), Some(i), Some(p)) => (c, i, p),
-            _ => return Err(parse_err(path, 1, "CSV header needs columns condition, id, prediction (and optionally label)".into())),
+            _ => {
+                return Err(parse_err(
+                    path,
+                    1,
+                    "CSV header needs columns condition, id, prediction (and optionally label)"
+                        .into(),
+                ))
+            }
         };
         let l = col("label");
         for (n, line) in lines {
             let f = csv_fields(line.trim_end_matches('\r'));
-            let get = |k: usize| f.get(k).cloned().ok_or_else(|| parse_err(path, n + 1, format!("{} fields, the header has {}", f.len(), header.len())));
-            rows.push((n + 1, Prediction { condition: get(c)?, id: ItemId(get(i)?), prediction: get(p)?, label: l.and_then(|k| f.get(k).cloned()) }));
+            let get = |k: usize| {
+                f.get(k).cloned().ok_or_else(|| {
+                    parse_err(
+                        path,
+                        n + 1,
+                        format!("{} fields, the header has {}", f.len(), header.len()),
+                    )
+                })
+            };
+            rows.push((
+                n + 1,
+                Prediction {
+                    condition: get(c)?,
+                    id: ItemId(get(i)?),
+                    prediction: get(p)?,
+                    label: l.and_then(|k| f.get(k).cloned()),
+                },
+            ));
         }
     } else {
         for (n, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
-            let v: serde_json::Value = serde_json::from_str(line).map_err(|e| parse_err(path, n + 1, format!("not JSON ({e})")))?;
+            let v: serde_json::Value = serde_json::from_str(line)
+                .map_err(|e| parse_err(path, n + 1, format!("not JSON ({e})")))?;
             let field = |k: &str| v.get(k).map(json_string);
-            let (Some(condition), Some(id), Some(prediction)) = (field("condition"), field("id"), field("prediction")) else {
-                return Err(parse_err(path, n + 1, "a prediction row needs condition, id and prediction".into()));
+            let (Some(condition), Some(id), Some(prediction)) =
+                (field("condition"), field("id"), field("prediction"))
+            else {
+                return Err(parse_err(
+                    path,
+                    n + 1,
+                    "a prediction row needs condition, id and prediction".into(),
+                ));
             };
-            rows.push((n + 1, Prediction { condition, id: ItemId(id), prediction, label: field("label") }));
+            rows.push((
+                n + 1,
+                Prediction {
+                    condition,
+                    id: ItemId(id),
+                    prediction,
+                    label: field("label"),
+                },
+            ));
         }
     }
     Ok(rows)
@@ -550,7 +762,11 @@ pub struct ScoreConfig {
 
 impl Default for ScoreConfig {
     fn default() -> Self {
-        Self { bootstrap: BootstrapConfig::default(), case_insensitive: true, cleaning: Cleaning::BlindFaith }
+        Self {
+            bootstrap: BootstrapConfig::default(),
+            case_insensitive: true,
+            cleaning: Cleaning::BlindFaith,
+        }
     }
 }
 
@@ -565,32 +781,74 @@ pub struct Answers {
 /// Checks predictions against the plan: every row known, no duplicates, labels agree, every
 /// planned (condition, item) present.
 pub fn align(plan: &Plan, path: &Path, rows: &[(usize, Prediction)]) -> Result<Answers> {
-    let cond_index: HashMap<&str, usize> = plan.conditions.iter().enumerate().map(|(i, c)| (c.name.as_str(), i)).collect();
-    let item_index: HashMap<&ItemId, usize> = plan.manifest.items.iter().enumerate().map(|(i, it)| (&it.id, i)).collect();
+    let cond_index: HashMap<&str, usize> = plan
+        .conditions
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.name.as_str(), i))
+        .collect();
+    let item_index: HashMap<&ItemId, usize> = plan
+        .manifest
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| (&it.id, i))
+        .collect();
     let n = plan.manifest.items.len();
     let mut by_condition = vec![vec![None; n]; plan.conditions.len()];
     let mut first: HashMap<(usize, usize), usize> = HashMap::new();
     for (line, p) in rows {
         let Some(&c) = cond_index.get(p.condition.as_str()) else {
-            let known: Vec<&str> = plan.conditions.iter().take(6).map(|c| c.name.as_str()).collect();
-            return Err(ModalityError::UnknownCondition { path: path.to_path_buf(), line: *line, condition: p.condition.clone(), known: format!("{}, …", known.join(", ")) });
+            let known: Vec<&str> = plan
+                .conditions
+                .iter()
+                .take(6)
+                .map(|c| c.name.as_str())
+                .collect();
+            return Err(ModalityError::UnknownCondition {
+                path: path.to_path_buf(),
+                line: *line,
+                condition: p.condition.clone(),
+                known: format!("{}, …", known.join(", ")),
+            });
         };
         let Some(&i) = item_index.get(&p.id) else {
-            return Err(ModalityError::UnknownItem { path: path.to_path_buf(), line: *line, id: p.id.0.clone() });
+            return Err(ModalityError::UnknownItem {
+                path: path.to_path_buf(),
+                line: *line,
+                id: p.id.0.clone(),
+            });
         };
         if let Some(l) = &p.label {
             let expected = &plan.manifest.items[i].label;
             if l.trim() != expected.trim() {
-                return Err(ModalityError::LabelMismatch { path: path.to_path_buf(), line: *line, id: p.id.0.clone(), expected: expected.clone(), got: l.clone() });
+                return Err(ModalityError::LabelMismatch {
+                    path: path.to_path_buf(),
+                    line: *line,
+                    id: p.id.0.clone(),
+                    expected: expected.clone(),
+                    got: l.clone(),
+                });
             }
         }
         if let Some(f) = first.insert((c, i), *line) {
-            return Err(ModalityError::DuplicateId { path: path.to_path_buf(), line: *line, first_line: f, id: format!("{} under {}", p.id, p.condition), what: "a prediction file" });
+            return Err(ModalityError::DuplicateId {
+                path: path.to_path_buf(),
+                line: *line,
+                first_line: f,
+                id: format!("{} under {}", p.id, p.condition),
+                what: "a prediction file",
+            });
         }
         by_condition[c][i] = Some(p.prediction.clone());
     }
     for (c, cond) in plan.conditions.iter().enumerate() {
-        let missing: Vec<usize> = cond.sources.iter().map(|(i, _)| *i).filter(|i| by_condition[c][*i].is_none()).collect();
+        let missing: Vec<usize> = cond
+            .sources
+            .iter()
+            .map(|(i, _)| *i)
+            .filter(|i| by_condition[c][*i].is_none())
+            .collect();
         if let Some(&first_missing) = missing.first() {
             return Err(ModalityError::MissingCondition {
                 path: path.to_path_buf(),
@@ -612,11 +870,22 @@ pub fn score(plan: &Plan, answers: &Answers, cfg: &ScoreConfig) -> Result<Modali
     let k = mods.len();
     let all = (1u32 << k) - 1;
     let boot = &cfg.bootstrap;
-    let eq = |a: &str, b: &str| if cfg.case_insensitive { a.trim().eq_ignore_ascii_case(b.trim()) } else { a.trim() == b.trim() };
+    let eq = |a: &str, b: &str| {
+        if cfg.case_insensitive {
+            a.trim().eq_ignore_ascii_case(b.trim())
+        } else {
+            a.trim() == b.trim()
+        }
+    };
     let correct: Vec<Vec<bool>> = answers
         .by_condition
         .iter()
-        .map(|col| col.iter().zip(items).map(|(a, it)| a.as_deref().is_some_and(|a| eq(a, &it.label))).collect())
+        .map(|col| {
+            col.iter()
+                .zip(items)
+                .map(|(a, it)| a.as_deref().is_some_and(|a| eq(a, &it.label)))
+                .collect()
+        })
         .collect();
     let find = |name: &str| plan.conditions.iter().position(|c| c.name == name);
     let coalition = |mask: u32| find(&coalition_name(mods, mask)).map(|c| correct[c].clone());
@@ -626,10 +895,15 @@ pub fn score(plan: &Plan, answers: &Answers, cfg: &ScoreConfig) -> Result<Modali
         let v: Vec<bool> = idx.iter().map(|&i| correct[c][i]).collect();
         report.conditions.push(ConditionAccuracy {
             condition: cond.name.clone(),
-            accuracy: estimate(v.len(), boot, Undefined::NoItems, |w| weighted_accuracy(&v, w)),
+            accuracy: estimate(v.len(), boot, Undefined::NoItems, |w| {
+                weighted_accuracy(&v, w)
+            }),
         });
     }
-    let full = coalition(all).ok_or_else(|| ModalityError::ConditionAbsent { condition: "full".into(), metric: "every modality metric".into() })?;
+    let full = coalition(all).ok_or_else(|| ModalityError::ConditionAbsent {
+        condition: "full".into(),
+        metric: "every modality metric".into(),
+    })?;
     let groups: Option<Vec<String>> = items.iter().map(|it| it.group.clone()).collect();
     for m in mods {
         for within in [None, Some("label"), Some("group")] {
@@ -643,13 +917,19 @@ pub fn score(plan: &Plan, answers: &Answers, cfg: &ScoreConfig) -> Result<Modali
             if perms.is_empty() {
                 continue;
             }
-            let reading = within.map_or(Reading::Marginal, |w| Reading::WithinGroupPermutation(w.into()));
+            let reading = within.map_or(Reading::Marginal, |w| {
+                Reading::WithinGroupPermutation(w.into())
+            });
             let score = perceptual_score(&full, &perms, reading, boot)?;
             let by_subset = match (&groups, within) {
                 (Some(g), None) => Some(perceptual_score_by_subset(&full, &perms, g, boot)?),
                 _ => None,
             };
-            report.perceptual.push(PerceptualEntry { modality: m.clone(), score, by_subset });
+            report.perceptual.push(PerceptualEntry {
+                modality: m.clone(),
+                score,
+                by_subset,
+            });
         }
     }
     let masks: Vec<Option<Vec<bool>>> = (0..=all).map(coalition).collect();
@@ -660,18 +940,43 @@ pub fn score(plan: &Plan, answers: &Answers, cfg: &ScoreConfig) -> Result<Modali
     let without: Option<Vec<Vec<bool>>> = (0..k).map(|m| coalition(all & !(1 << m))).collect();
     if let (Some(alone), Some(without)) = (alone, without) {
         if k >= 2 {
-            let (_, summary) = modality_need(mods, &NeedInputs { full: &full, alone: &alone, without: &without }, boot)?;
+            let (_, summary) = modality_need(
+                mods,
+                &NeedInputs {
+                    full: &full,
+                    alone: &alone,
+                    without: &without,
+                },
+                boot,
+            )?;
             report.need = Some(summary);
         }
     }
     for (mi, m) in mods.iter().enumerate() {
-        let (Some(cb), Some(ca)) = (find(&format!("conflict:{m}")), find(&format!("conflict-only:{m}"))) else { continue };
-        let Some(other) = find(&coalition_name(mods, all & !(1 << mi))) else { continue };
-        let idx: Vec<usize> = plan.conditions[cb].sources.iter().map(|(i, _)| *i).collect();
+        let (Some(cb), Some(ca)) = (
+            find(&format!("conflict:{m}")),
+            find(&format!("conflict-only:{m}")),
+        ) else {
+            continue;
+        };
+        let Some(other) = find(&coalition_name(mods, all & !(1 << mi))) else {
+            continue;
+        };
+        let idx: Vec<usize> = plan.conditions[cb]
+            .sources
+            .iter()
+            .map(|(i, _)| *i)
+            .collect();
         let get = |c: usize, i: usize| answers.by_condition[c][i].clone().unwrap_or_default();
-        let statuses: Vec<_> = idx.iter().map(|&i| preference_status(&get(cb, i), &get(ca, i), &get(other, i), cfg.cleaning)).collect();
+        let statuses: Vec<_> = idx
+            .iter()
+            .map(|&i| preference_status(&get(cb, i), &get(ca, i), &get(other, i), cfg.cleaning))
+            .collect();
         let base: Vec<f64> = idx.iter().map(|&i| f64::from(u8::from(full[i]))).collect();
-        let corrupted: Vec<f64> = idx.iter().map(|&i| f64::from(u8::from(correct[cb][i]))).collect();
+        let corrupted: Vec<f64> = idx
+            .iter()
+            .map(|&i| f64::from(u8::from(correct[cb][i])))
+            .collect();
         report.conflict.push(ConflictEntry {
             modality: m.clone(),
             preference: text_preference(&statuses, boot),
@@ -684,7 +989,9 @@ pub fn score(plan: &Plan, answers: &Answers, cfg: &ScoreConfig) -> Result<Modali
             .iter()
             .enumerate()
             .filter_map(|(i, c)| match &c.kind {
-                ConditionKind::Missing { modality, rate } if modality == m => Some((*rate, correct[i].clone())),
+                ConditionKind::Missing { modality, rate } if modality == m => {
+                    Some((*rate, correct[i].clone()))
+                }
                 _ => None,
             })
             .collect();
@@ -695,7 +1002,9 @@ pub fn score(plan: &Plan, answers: &Answers, cfg: &ScoreConfig) -> Result<Modali
             by_rate.push((0.0, full.clone()));
         }
         if by_rate.len() >= 2 {
-            report.robustness.push(robustness_curve(m.clone(), &by_rate, boot)?);
+            report
+                .robustness
+                .push(robustness_curve(m.clone(), &by_rate, boot)?);
         }
     }
     debug_assert_eq!(report.schema, SCHEMA);
@@ -716,20 +1025,46 @@ mod tests {
 
     #[test]
     fn condition_names_and_counts() {
-        let plan = Plan::build(manifest(), PlanConfig { permutations: 2, within: Some(PermuteWithin::Label), missing_rates: vec![0.5], ..PlanConfig::default() }).expect("ok");
+        let plan = Plan::build(
+            manifest(),
+            PlanConfig {
+                permutations: 2,
+                within: Some(PermuteWithin::Label),
+                missing_rates: vec![0.5],
+                ..PlanConfig::default()
+            },
+        )
+        .expect("ok");
         let names: Vec<&str> = plan.conditions.iter().map(|c| c.name.as_str()).collect();
-        for expected in ["full", "drop:image", "drop:text", "none", "permute:image#0", "permute:text@label#1", "missing:image@0.5", "conflict:text", "conflict-only:text"] {
+        for expected in [
+            "full",
+            "drop:image",
+            "drop:text",
+            "none",
+            "permute:image#0",
+            "permute:text@label#1",
+            "missing:image@0.5",
+            "conflict:text",
+            "conflict-only:text",
+        ] {
             assert!(names.contains(&expected), "{expected} not in {names:?}");
         }
         // Within-label permutations only swap items with the same label.
-        let c = plan.conditions.iter().find(|c| c.name == "permute:image@label#0").expect("planned");
+        let c = plan
+            .conditions
+            .iter()
+            .find(|c| c.name == "permute:image@label#0")
+            .expect("planned");
         for (i, src) in &c.sources {
             if let Source::Item(j) = src[0] {
                 assert_eq!(plan.manifest.items[*i].label, plan.manifest.items[j].label);
             }
         }
         let reqs: Vec<Request> = plan.requests().collect();
-        let r = reqs.iter().find(|r| r.condition == "drop:image").expect("request");
+        let r = reqs
+            .iter()
+            .find(|r| r.condition == "drop:image")
+            .expect("request");
         assert_eq!(r.inputs[&Modality::new("image")], serde_json::Value::Null);
         assert_eq!(r.ablation[&Modality::new("text")], "own");
         let again = Plan::build(manifest(), plan.config.clone()).expect("ok");
@@ -739,13 +1074,22 @@ mod tests {
     #[test]
     fn manifest_errors() {
         let dup = "{\"id\":\"a\",\"label\":\"1\",\"inputs\":{\"x\":1}}\n{\"id\":\"a\",\"label\":\"1\",\"inputs\":{\"x\":2}}";
-        assert!(matches!(Manifest::parse(Path::new("m"), dup), Err(ModalityError::DuplicateId { line: 2, .. })));
+        assert!(matches!(
+            Manifest::parse(Path::new("m"), dup),
+            Err(ModalityError::DuplicateId { line: 2, .. })
+        ));
         let unknown = "{\"id\":\"a\",\"label\":\"1\",\"inputs\":{\"x\":1}}\n{\"id\":\"b\",\"label\":\"1\",\"inputs\":{\"x\":2,\"y\":3}}";
         let e = Manifest::parse(Path::new("m"), unknown).expect_err("unknown");
-        assert!(matches!(e, ModalityError::UnknownModality { ref modality, .. } if modality == "y"));
+        assert!(
+            matches!(e, ModalityError::UnknownModality { ref modality, .. } if modality == "y")
+        );
         assert!(e.to_string().contains("unknown modality `y`"));
-        let unknown_conflict = "{\"id\":\"a\",\"label\":\"1\",\"inputs\":{\"x\":1},\"conflict\":{\"z\":1}}";
-        assert!(matches!(Manifest::parse(Path::new("m"), unknown_conflict), Err(ModalityError::UnknownModality { .. })));
+        let unknown_conflict =
+            "{\"id\":\"a\",\"label\":\"1\",\"inputs\":{\"x\":1},\"conflict\":{\"z\":1}}";
+        assert!(matches!(
+            Manifest::parse(Path::new("m"), unknown_conflict),
+            Err(ModalityError::UnknownModality { .. })
+        ));
         assert!(Manifest::parse(Path::new("m"), "").is_err());
     }
 

@@ -108,7 +108,10 @@ impl ModalityReport {
             self.bootstrap.replicates,
             self.bootstrap.seed
         );
-        let _ = writeln!(s, "## Accuracy per condition\n\n| condition | accuracy |\n|---|---|");
+        let _ = writeln!(
+            s,
+            "## Accuracy per condition\n\n| condition | accuracy |\n|---|---|"
+        );
         for c in &self.conditions {
             let _ = writeln!(s, "| `{}` | {} |", c.condition, c.accuracy);
         }
@@ -120,18 +123,35 @@ impl ModalityReport {
                     Reading::WithinGroupPermutation(g) => format!("within {g}"),
                     Reading::ModalityConditional => "modality-conditional".to_string(),
                 };
-                let _ = writeln!(s, "| {} | {} | {} | {} | {} |", p.modality, reading, p.score.unnormalised, p.score.normalised, p.score.per_permutation.len());
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {} |",
+                    p.modality,
+                    reading,
+                    p.score.unnormalised,
+                    p.score.normalised,
+                    p.score.per_permutation.len()
+                );
             }
         }
         if let Some(sh) = &self.shapley {
             let _ = writeln!(s, "\n## Shapley attribution of accuracy\n\nv(all) = {:.4}, v(none) = {:.4}{}.\n\n| modality | φ | share |\n|---|---|---|", sh.full_value, sh.empty_value, if sh.empty_observed { "" } else { " (not run; set to 0)" });
             for ((m, phi), share) in sh.modalities.iter().zip(&sh.phi).zip(&sh.share) {
-                let _ = writeln!(s, "| {m} | {phi} | {} |", share.map_or("—".into(), |v| format!("{v:.3}")));
+                let _ = writeln!(
+                    s,
+                    "| {m} | {phi} | {} |",
+                    share.map_or("—".into(), |v| format!("{v:.3}"))
+                );
             }
         }
         if let Some(need) = &self.need {
             let _ = writeln!(s, "\n## Modality need\n\nSolvable from at least one modality alone: {}.\n\n| modality | solvable alone | mean leave-one-out MIS |\n|---|---|---|", need.solvable_from_one);
-            for ((m, a), mis) in need.modalities.iter().zip(&need.solvable_alone).zip(&need.mean_mis) {
+            for ((m, a), mis) in need
+                .modalities
+                .iter()
+                .zip(&need.solvable_alone)
+                .zip(&need.mean_mis)
+            {
                 let _ = writeln!(s, "| {m} | {a} | {mis} |");
             }
             let _ = writeln!(s, "\n| class | fraction |\n|---|---|");
@@ -148,7 +168,10 @@ impl ModalityReport {
             );
         }
         if !self.robustness.is_empty() {
-            let _ = writeln!(s, "\n## Missing-modality robustness\n\n| modality | rate | accuracy |\n|---|---|---|");
+            let _ = writeln!(
+                s,
+                "\n## Missing-modality robustness\n\n| modality | rate | accuracy |\n|---|---|---|"
+            );
             for r in &self.robustness {
                 for p in &r.points {
                     let _ = writeln!(s, "| {} | {} | {} |", r.modality, p.rate, p.accuracy);

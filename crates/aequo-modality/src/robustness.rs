@@ -35,10 +35,15 @@ pub struct RobustnessCurve {
 }
 
 /// Builds the curve from per-item correctness at each rate.
-pub fn robustness_curve(modality: Modality, by_rate: &[(f64, Vec<bool>)], cfg: &BootstrapConfig) -> Result<RobustnessCurve> {
+pub fn robustness_curve(
+    modality: Modality,
+    by_rate: &[(f64, Vec<bool>)],
+    cfg: &BootstrapConfig,
+) -> Result<RobustnessCurve> {
     if by_rate.len() < 2 {
         return Err(ModalityError::InvalidConfig {
-            message: "a robustness curve needs at least two rates; plan rates such as 0, 0.5, 1".into(),
+            message: "a robustness curve needs at least two rates; plan rates such as 0, 0.5, 1"
+                .into(),
         });
     }
     let mut pts: Vec<&(f64, Vec<bool>)> = by_rate.iter().collect();
@@ -55,21 +60,34 @@ pub fn robustness_curve(modality: Modality, by_rate: &[(f64, Vec<bool>)], cfg: &
         })
         .collect();
     let (r0, r1) = (pts[0].0, pts[pts.len() - 1].0);
-    let auc = estimate(n, cfg, Undefined::ZeroDenominator { numerator: 0.0, denominator: r1 - r0 }, |w| {
-        let accs: Option<Vec<f64>> = pts.iter().map(|(_, c)| weighted_accuracy(c, w)).collect();
-        let accs = accs?;
-        let area: f64 = pts
-            .windows(2)
-            .zip(accs.windows(2))
-            .map(|(p, a)| (p[1].0 - p[0].0) * (a[0] + a[1]) / 2.0)
-            .sum();
-        (r1 > r0).then(|| area / (r1 - r0))
-    });
+    let auc = estimate(
+        n,
+        cfg,
+        Undefined::ZeroDenominator {
+            numerator: 0.0,
+            denominator: r1 - r0,
+        },
+        |w| {
+            let accs: Option<Vec<f64>> = pts.iter().map(|(_, c)| weighted_accuracy(c, w)).collect();
+            let accs = accs?;
+            let area: f64 = pts
+                .windows(2)
+                .zip(accs.windows(2))
+                .map(|(p, a)| (p[1].0 - p[0].0) * (a[0] + a[1]) / 2.0)
+                .sum();
+            (r1 > r0).then(|| area / (r1 - r0))
+        },
+    );
     let (first, last) = (&pts[0].1, &pts[pts.len() - 1].1);
     let drop = estimate(n, cfg, Undefined::NoItems, |w| {
         Some(weighted_accuracy(first, w)? - weighted_accuracy(last, w)?)
     });
-    Ok(RobustnessCurve { modality, points, auc, drop })
+    Ok(RobustnessCurve {
+        modality,
+        points,
+        auc,
+        drop,
+    })
 }
 
 #[cfg(test)]
@@ -81,7 +99,11 @@ mod tests {
     fn hand_computed() {
         let c = robustness_curve(
             Modality::new("image"),
-            &[(1.0, vec![false, false, true, false]), (0.0, vec![true, true, true, false]), (0.5, vec![true, false, true, false])],
+            &[
+                (1.0, vec![false, false, true, false]),
+                (0.0, vec![true, true, true, false]),
+                (0.5, vec![true, false, true, false]),
+            ],
             &BootstrapConfig::none(),
         )
         .expect("ok");
@@ -96,7 +118,10 @@ mod tests {
         let ds = SynthDataset::generate(&SynthConfig {
             classes: 2,
             items: 6000,
-            channels: vec![ChannelSpec::new("image", 1.5, 1.0), ChannelSpec::new("text", 0.8, 1.0)],
+            channels: vec![
+                ChannelSpec::new("image", 1.5, 1.0),
+                ChannelSpec::new("text", 0.8, 1.0),
+            ],
             mix: StructureMix::redundant(),
             shortcut: None,
             seed: 12,
@@ -113,21 +138,44 @@ mod tests {
             .iter()
             .map(|&r| {
                 let cut = (r * 6000.0_f64).ceil() as usize;
-                (r, model.correctness(&ds, |i| vec![if rank[i] < cut { Source::Removed } else { Source::Own }, Source::Own]))
+                (
+                    r,
+                    model.correctness(&ds, |i| {
+                        vec![
+                            if rank[i] < cut {
+                                Source::Removed
+                            } else {
+                                Source::Own
+                            },
+                            Source::Own,
+                        ]
+                    }),
+                )
             })
             .collect();
-        let c = robustness_curve(Modality::new("image"), &by_rate, &BootstrapConfig::none()).expect("ok");
+        let c = robustness_curve(Modality::new("image"), &by_rate, &BootstrapConfig::none())
+            .expect("ok");
         let a1 = closed_form::accuracy(&ds.config.channels, &model.weights, 0b11);
         let a0 = closed_form::accuracy(&ds.config.channels, &model.weights, 0b10);
         for p in &c.points {
             let exact = (1.0 - p.rate) * a1 + p.rate * a0;
-            assert!((p.accuracy.get().expect("d") - exact).abs() < 0.02, "{} {:?} {exact}", p.rate, p.accuracy);
+            assert!(
+                (p.accuracy.get().expect("d") - exact).abs() < 0.02,
+                "{} {:?} {exact}",
+                p.rate,
+                p.accuracy
+            );
         }
         assert!((c.auc.get().expect("d") - (a0 + a1) / 2.0).abs() < 0.02);
     }
 
     #[test]
     fn one_rate_is_an_error() {
-        assert!(robustness_curve(Modality::new("x"), &[(0.0, vec![true])], &BootstrapConfig::none()).is_err());
+        assert!(robustness_curve(
+            Modality::new("x"),
+            &[(0.0, vec![true])],
+            &BootstrapConfig::none()
+        )
+        .is_err());
     }
 }

@@ -191,7 +191,8 @@ mod tests {
 
     #[test]
     fn efficiency_and_too_many() {
-        let phi = exact_shapley(5, |s| (s.count_ones() as f64).powi(2) + (s & 1) as f64).expect("ok");
+        let phi =
+            exact_shapley(5, |s| (s.count_ones() as f64).powi(2) + (s & 1) as f64).expect("ok");
         assert!((phi.iter().sum::<f64>() - (25.0 + 1.0)).abs() < 1e-9);
         assert!(exact_shapley(7, |_| 0.0).is_err());
     }
@@ -213,18 +214,27 @@ mod tests {
             seed: 1,
         })
         .expect("valid");
-        let model = LinearFusion { weights: vec![0.5, 0.3, 0.2] };
+        let model = LinearFusion {
+            weights: vec![0.5, 0.3, 0.2],
+        };
         for i in 0..ds.items.len() {
             let y = ds.items[i].label;
             let v = |s: u32| {
                 let src: Vec<Source> = (0..3)
-                    .map(|m| if s & (1 << m) != 0 { Source::Own } else { Source::Removed })
+                    .map(|m| {
+                        if s & (1 << m) != 0 {
+                            Source::Own
+                        } else {
+                            Source::Removed
+                        }
+                    })
                     .collect();
                 model.logits(&ds, i, &src)[y]
             };
             let phi = exact_shapley(3, v).expect("ok");
             for (m, spec) in ds.config.channels.iter().enumerate() {
-                let exact = model.weights[m] * spec.signal / spec.noise.powi(2) * ds.items[i].features[m][y];
+                let exact = model.weights[m] * spec.signal / spec.noise.powi(2)
+                    * ds.items[i].features[m][y];
                 assert!((phi[m] - exact).abs() < 1e-9);
             }
         }
@@ -235,17 +245,37 @@ mod tests {
         let ds = SynthDataset::generate(&SynthConfig {
             classes: 4,
             items: 400,
-            channels: vec![ChannelSpec::new("image", 1.0, 1.0), ChannelSpec::new("text", 1.0, 1.0)],
-            mix: StructureMix { redundant: 0.0, unique: vec![3.0, 1.0], synergistic: 0.0 },
+            channels: vec![
+                ChannelSpec::new("image", 1.0, 1.0),
+                ChannelSpec::new("text", 1.0, 1.0),
+            ],
+            mix: StructureMix {
+                redundant: 0.0,
+                unique: vec![3.0, 1.0],
+                synergistic: 0.0,
+            },
             shortcut: None,
             seed: 2,
         })
         .expect("valid");
         let by_mask: Vec<Option<Vec<bool>>> = (0..4u32)
-            .map(|s| Some(ds.items.iter().map(|it| oracle_prediction(it, 4, s) == it.label).collect()))
+            .map(|s| {
+                Some(
+                    ds.items
+                        .iter()
+                        .map(|it| oracle_prediction(it, 4, s) == it.label)
+                        .collect(),
+                )
+            })
             .collect();
-        let a = shapley_on_accuracy(&ds.modalities(), &by_mask, &BootstrapConfig::none()).expect("ok");
-        let frac_image = ds.items.iter().filter(|it| it.structure == Structure::Unique(0)).count() as f64 / 400.0;
+        let a =
+            shapley_on_accuracy(&ds.modalities(), &by_mask, &BootstrapConfig::none()).expect("ok");
+        let frac_image = ds
+            .items
+            .iter()
+            .filter(|it| it.structure == Structure::Unique(0))
+            .count() as f64
+            / 400.0;
         assert!((a.phi[0].get().expect("d") - frac_image).abs() < 1e-12);
         assert!((a.phi[1].get().expect("d") - (1.0 - frac_image)).abs() < 1e-12);
         let per_item = shapley_per_item(2, &by_mask).expect("ok");
@@ -256,8 +286,18 @@ mod tests {
     #[test]
     fn synergy_splits_equally() {
         // v(AB) = 1, v(A) = v(B) = v(∅) = 0 → φ = ½ each.
-        let by_mask = vec![Some(vec![false]), Some(vec![false]), Some(vec![false]), Some(vec![true])];
-        let a = shapley_on_accuracy(&[Modality::new("a"), Modality::new("b")], &by_mask, &BootstrapConfig::none()).expect("ok");
+        let by_mask = vec![
+            Some(vec![false]),
+            Some(vec![false]),
+            Some(vec![false]),
+            Some(vec![true]),
+        ];
+        let a = shapley_on_accuracy(
+            &[Modality::new("a"), Modality::new("b")],
+            &by_mask,
+            &BootstrapConfig::none(),
+        )
+        .expect("ok");
         assert_eq!(a.phi[0].get(), Some(0.5));
         assert_eq!(a.share[1], Some(0.5));
     }
@@ -265,6 +305,11 @@ mod tests {
     #[test]
     fn missing_coalition_is_an_error() {
         let by_mask = vec![None, Some(vec![true]), None, Some(vec![true])];
-        assert!(shapley_on_accuracy(&[Modality::new("a"), Modality::new("b")], &by_mask, &BootstrapConfig::none()).is_err());
+        assert!(shapley_on_accuracy(
+            &[Modality::new("a"), Modality::new("b")],
+            &by_mask,
+            &BootstrapConfig::none()
+        )
+        .is_err());
     }
 }

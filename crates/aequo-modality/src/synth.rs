@@ -147,7 +147,12 @@ fn standard_normal(rng: &mut StdRng) -> f64 {
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
-fn features_for(rng: &mut StdRng, spec: &ChannelSpec, k: usize, carried: Option<usize>) -> Vec<f64> {
+fn features_for(
+    rng: &mut StdRng,
+    spec: &ChannelSpec,
+    k: usize,
+    carried: Option<usize>,
+) -> Vec<f64> {
     (0..k)
         .map(|j| {
             let mean = if carried == Some(j) { spec.signal } else { 0.0 };
@@ -272,7 +277,11 @@ impl SynthDataset {
 
     /// Modality names of the channels.
     pub fn modalities(&self) -> Vec<Modality> {
-        self.config.channels.iter().map(|c| c.modality.clone()).collect()
+        self.config
+            .channels
+            .iter()
+            .map(|c| c.modality.clone())
+            .collect()
     }
 }
 
@@ -287,7 +296,11 @@ fn validate(config: &SynthConfig) -> crate::Result<()> {
             config.channels.len()
         ));
     }
-    if config.channels.iter().any(|c| !(c.noise > 0.0) || !c.signal.is_finite()) {
+    if config
+        .channels
+        .iter()
+        .any(|c| c.noise.is_nan() || c.noise <= 0.0 || !c.signal.is_finite())
+    {
         return bad("every channel needs noise > 0 and a finite signal".into());
     }
     if !config.mix.unique.is_empty() && config.mix.unique.len() != config.channels.len() {
@@ -489,7 +502,10 @@ mod tests {
         SynthConfig {
             classes: 2,
             items: n,
-            channels: vec![ChannelSpec::new("image", 1.0, 1.0), ChannelSpec::new("text", 1.0, 1.0)],
+            channels: vec![
+                ChannelSpec::new("image", 1.0, 1.0),
+                ChannelSpec::new("text", 1.0, 1.0),
+            ],
             mix: StructureMix::redundant(),
             shortcut: None,
             seed: 3,
@@ -593,16 +609,24 @@ pub mod manifest {
     pub fn answer(model: &LinearFusion, channels: &[ChannelSpec], request: &Request) -> Prediction {
         let mut z: Vec<f64> = Vec::new();
         for (m, spec) in channels.iter().enumerate() {
-            let Some(serde_json::Value::Array(x)) = request.inputs.get(&spec.modality) else { continue };
+            let Some(serde_json::Value::Array(x)) = request.inputs.get(&spec.modality) else {
+                continue;
+            };
             if z.is_empty() {
                 z = vec![0.0; x.len()];
             }
-            let c = model.weights.get(m).copied().unwrap_or(0.0) * spec.signal / (spec.noise * spec.noise);
+            let c = model.weights.get(m).copied().unwrap_or(0.0) * spec.signal
+                / (spec.noise * spec.noise);
             for (zk, xk) in z.iter_mut().zip(x) {
                 *zk += c * xk.as_f64().unwrap_or(0.0);
             }
         }
         let pred = if z.is_empty() { 0 } else { argmax(&z) };
-        Prediction { condition: request.condition.clone(), id: request.id.clone(), prediction: pred.to_string(), label: None }
+        Prediction {
+            condition: request.condition.clone(),
+            id: request.id.clone(),
+            prediction: pred.to_string(),
+            label: None,
+        }
     }
 }

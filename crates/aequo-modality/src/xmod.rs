@@ -46,7 +46,13 @@ impl Direction {
     }
     /// `"A→T"`-style label from the first letters, upper-cased.
     pub fn short(&self) -> String {
-        let first = |m: &Modality| m.as_str().chars().next().map(|c| c.to_ascii_uppercase()).unwrap_or('?');
+        let first = |m: &Modality| {
+            m.as_str()
+                .chars()
+                .next()
+                .map(|c| c.to_ascii_uppercase())
+                .unwrap_or('?')
+        };
         format!("{}→{}", first(&self.context), first(&self.candidate))
     }
 }
@@ -248,7 +254,10 @@ pub fn cross_modal_consistency(
     for r in &kept {
         let task = tasks.iter().position(|t| *t == r.task).unwrap_or(0);
         let family = families.iter().position(|f| *f == r.family).unwrap_or(0);
-        let dir = directions.iter().position(|d| *d == r.direction).unwrap_or(0);
+        let dir = directions
+            .iter()
+            .position(|d| *d == r.direction)
+            .unwrap_or(0);
         if seen.insert((task, dir), cells.len()).is_some() {
             return Err(ModalityError::InvalidConfig {
                 message: format!(
@@ -264,7 +273,12 @@ pub fn cross_modal_consistency(
             let g = *global.entry((task, *idx)).or_insert(n);
             items.push((g, *outcome));
         }
-        cells.push(Cell { family, task, dir, items });
+        cells.push(Cell {
+            family,
+            task,
+            dir,
+            items,
+        });
     }
     // Every family must have every direction for every task, or the means are not comparable.
     for (t, name) in tasks.iter().enumerate() {
@@ -287,7 +301,11 @@ pub fn cross_modal_consistency(
     let k = modality_list.len();
     for a in 0..k {
         for b in 0..k {
-            if a != b && dir_of(a, b).is_some() && dir_of(b, a).is_some() && pair_order(&modality_list, a, b) {
+            if a != b
+                && dir_of(a, b).is_some()
+                && dir_of(b, a).is_some()
+                && pair_order(&modality_list, a, b)
+            {
                 pairs.push((a, b));
                 if k == 3 {
                     let z = 3 - a - b;
@@ -350,7 +368,10 @@ pub fn cross_modal_consistency(
                     Aggregation::MeanOfTasks => {
                         let v: Option<Vec<f64>> = ftasks
                             .iter()
-                            .map(|t| acc.get(&(*t, d)).and_then(|(n, dd)| (*dd > 0.0).then(|| 100.0 * n / dd)))
+                            .map(|t| {
+                                acc.get(&(*t, d))
+                                    .and_then(|(n, dd)| (*dd > 0.0).then(|| 100.0 * n / dd))
+                            })
                             .collect();
                         mean(&v?)
                     }
@@ -384,7 +405,8 @@ pub fn cross_modal_consistency(
         }
         for (x, y, z) in &layout.disparities {
             let get = |a: usize, b: usize| dir_of(a, b).and_then(|d| overall[d]);
-            let v = (|| Some(0.5 * ((get(*x, *z)? - get(*y, *z)?) + (get(*z, *x)? - get(*z, *y)?))))();
+            let v =
+                (|| Some(0.5 * ((get(*x, *z)? - get(*y, *z)?) + (get(*z, *x)? - get(*z, *y)?))))();
             out.push(v);
         }
         let mut tot = 0.0;
@@ -425,7 +447,9 @@ pub fn cross_modal_consistency(
             .map(|c| {
                 c.items
                     .iter()
-                    .filter(|(_, o)| o.is_some() || config.unanswered == UnansweredPolicy::CountWrong)
+                    .filter(|(_, o)| {
+                        o.is_some() || config.unanswered == UnansweredPolicy::CountWrong
+                    })
                     .count()
             })
             .sum()
@@ -440,22 +464,26 @@ pub fn cross_modal_consistency(
         Estimate { value, n, interval }
     };
     let width = ndir + 2;
-    let family_block = |f: usize, name: String, ftasks: Vec<String>, filter: &dyn Fn(&Cell) -> bool| {
-        let base = f * width;
-        let per_direction = (0..ndir)
-            .map(|d| est(base + d, counted(&|c: &Cell| filter(c) && c.dir == d)))
-            .collect::<Vec<_>>();
-        let n_all = counted(filter);
-        let vals: Option<Vec<f64>> = per_direction.iter().map(Estimate::get).collect();
-        FamilyAccuracy {
-            family: name,
-            tasks: ftasks,
-            per_direction,
-            average: est(base + ndir, n_all),
-            sd_sample: est(base + ndir + 1, n_all),
-            sd_population: Value::from_option(vals.as_deref().and_then(|v| sd(v, 0.0)), Undefined::TooFewValues { count: ndir }),
-        }
-    };
+    let family_block =
+        |f: usize, name: String, ftasks: Vec<String>, filter: &dyn Fn(&Cell) -> bool| {
+            let base = f * width;
+            let per_direction = (0..ndir)
+                .map(|d| est(base + d, counted(&|c: &Cell| filter(c) && c.dir == d)))
+                .collect::<Vec<_>>();
+            let n_all = counted(filter);
+            let vals: Option<Vec<f64>> = per_direction.iter().map(Estimate::get).collect();
+            FamilyAccuracy {
+                family: name,
+                tasks: ftasks,
+                per_direction,
+                average: est(base + ndir, n_all),
+                sd_sample: est(base + ndir + 1, n_all),
+                sd_population: Value::from_option(
+                    vals.as_deref().and_then(|v| sd(v, 0.0)),
+                    Undefined::TooFewValues { count: ndir },
+                ),
+            }
+        };
     let fam_results: Vec<FamilyAccuracy> = families
         .iter()
         .enumerate()
@@ -470,7 +498,12 @@ pub fn cross_modal_consistency(
             family_block(f, name.clone(), ftasks, &|c: &Cell| c.family == f)
         })
         .collect();
-    let overall = family_block(families.len(), "overall".into(), tasks.clone(), &|_: &Cell| true);
+    let overall = family_block(
+        families.len(),
+        "overall".into(),
+        tasks.clone(),
+        &|_: &Cell| true,
+    );
     let mut i = (families.len() + 1) * width;
     let total = counted(&|_: &Cell| true);
     let imbalance = layout
@@ -484,8 +517,10 @@ pub fn cross_modal_consistency(
             Imbalance {
                 first: modality_list[*a].clone(),
                 second: modality_list[*b].clone(),
-                forward: fwd.unwrap_or_else(|| Estimate::point(Value::Undefined(Undefined::NoItems), 0)),
-                backward: bwd.unwrap_or_else(|| Estimate::point(Value::Undefined(Undefined::NoItems), 0)),
+                forward: fwd
+                    .unwrap_or_else(|| Estimate::point(Value::Undefined(Undefined::NoItems), 0)),
+                backward: bwd
+                    .unwrap_or_else(|| Estimate::point(Value::Undefined(Undefined::NoItems), 0)),
                 delta: e,
             }
         })
@@ -542,7 +577,12 @@ fn pair_order(mods: &[Modality], a: usize, b: usize) -> bool {
 
 /// A six-direction accuracy table (percent) for one task, as hand-set fixtures and for users
 /// who only have aggregate accuracies: expands each accuracy into `n` items.
-pub fn from_accuracy_table(family: &str, task: &str, table: &BTreeMap<Direction, f64>, n: u64) -> Vec<TaskDirection> {
+pub fn from_accuracy_table(
+    family: &str,
+    task: &str,
+    table: &BTreeMap<Direction, f64>,
+    n: u64,
+) -> Vec<TaskDirection> {
     table
         .iter()
         .map(|(d, acc)| {
@@ -619,16 +659,26 @@ mod tests {
             items,
         };
         let data = vec![
-            mk(("a", "b"), vec![(0, Some(true)), (1, Some(false)), (2, None)]),
-            mk(("b", "a"), vec![(0, Some(true)), (1, Some(false)), (2, Some(true))]),
+            mk(
+                ("a", "b"),
+                vec![(0, Some(true)), (1, Some(false)), (2, None)],
+            ),
+            mk(
+                ("b", "a"),
+                vec![(0, Some(true)), (1, Some(false)), (2, Some(true))],
+            ),
         ];
-        let r = cross_modal_consistency(&data, &XmodConfig::default(), &BootstrapConfig::none()).expect("ok");
+        let r = cross_modal_consistency(&data, &XmodConfig::default(), &BootstrapConfig::none())
+            .expect("ok");
         assert_eq!(r.overall.per_direction[0].get(), Some(50.0));
         assert_eq!(r.overall.per_direction[0].n, 2);
         assert_eq!(r.item_consistency.items, 2);
         assert_eq!(r.item_consistency.consistent.get(), Some(1.0));
         assert_eq!(r.item_consistency.all_correct.get(), Some(0.5));
-        let cw = XmodConfig { unanswered: UnansweredPolicy::CountWrong, ..XmodConfig::default() };
+        let cw = XmodConfig {
+            unanswered: UnansweredPolicy::CountWrong,
+            ..XmodConfig::default()
+        };
         let r = cross_modal_consistency(&data, &cw, &BootstrapConfig::none()).expect("ok");
         assert!((r.overall.per_direction[0].get().expect("d") - 100.0 / 3.0).abs() < 1e-9);
         assert!(r.disparity.is_empty());
@@ -640,6 +690,9 @@ mod tests {
         t.remove(&Direction::new("audio", "text"));
         let mut data = from_accuracy_table("F", "t1", &table(), 10);
         data.extend(from_accuracy_table("F", "t2", &t, 10));
-        assert!(cross_modal_consistency(&data, &XmodConfig::default(), &BootstrapConfig::none()).is_err());
+        assert!(
+            cross_modal_consistency(&data, &XmodConfig::default(), &BootstrapConfig::none())
+                .is_err()
+        );
     }
 }

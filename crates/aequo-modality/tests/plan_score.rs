@@ -2,9 +2,14 @@
 //! planted reliance recovered; and every bad prediction file rejected with a clear error.
 
 use aequo_modality::bootstrap::BootstrapConfig;
-use aequo_modality::plan::{align, read_predictions, score, Manifest, Plan, PlanConfig, PermuteWithin, Prediction, ScoreConfig};
+use aequo_modality::plan::{
+    align, read_predictions, score, Manifest, PermuteWithin, Plan, PlanConfig, Prediction,
+    ScoreConfig,
+};
 use aequo_modality::synth::manifest::{answer, manifest_lines};
-use aequo_modality::synth::{closed_form, ChannelSpec, LinearFusion, StructureMix, SynthConfig, SynthDataset};
+use aequo_modality::synth::{
+    closed_form, ChannelSpec, LinearFusion, StructureMix, SynthConfig, SynthDataset,
+};
 use aequo_modality::ModalityError;
 use std::path::Path;
 
@@ -12,44 +17,86 @@ fn setup(items: usize, alpha: f64) -> (SynthDataset, Plan, Vec<Prediction>, Line
     let ds = SynthDataset::generate(&SynthConfig {
         classes: 2,
         items,
-        channels: vec![ChannelSpec::new("image", 1.0, 1.0), ChannelSpec::new("text", 1.0, 1.0)],
+        channels: vec![
+            ChannelSpec::new("image", 1.0, 1.0),
+            ChannelSpec::new("text", 1.0, 1.0),
+        ],
         mix: StructureMix::redundant(),
         shortcut: None,
         seed: 31,
     })
     .expect("valid");
-    let text: String = manifest_lines(&ds, Some(1)).iter().map(|l| l.to_string() + "\n").collect();
+    let text: String = manifest_lines(&ds, Some(1))
+        .iter()
+        .map(|l| l.to_string() + "\n")
+        .collect();
     let manifest = Manifest::parse(Path::new("synthetic.jsonl"), &text).expect("valid manifest");
     let plan = Plan::build(
         manifest,
-        PlanConfig { permutations: 3, within: Some(PermuteWithin::Label), missing_rates: vec![0.5, 1.0], ..PlanConfig::default() },
+        PlanConfig {
+            permutations: 3,
+            within: Some(PermuteWithin::Label),
+            missing_rates: vec![0.5, 1.0],
+            ..PlanConfig::default()
+        },
     )
     .expect("plan");
     let model = LinearFusion::alpha(alpha);
-    let preds = plan.requests().map(|r| answer(&model, &ds.config.channels, &r)).collect();
+    let preds = plan
+        .requests()
+        .map(|r| answer(&model, &ds.config.channels, &r))
+        .collect();
     (ds, plan, preds, model)
 }
 
 fn rows(preds: &[Prediction]) -> Vec<(usize, Prediction)> {
-    preds.iter().cloned().enumerate().map(|(i, p)| (i + 1, p)).collect()
+    preds
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(i, p)| (i + 1, p))
+        .collect()
 }
 
 #[test]
 fn planted_reliance_is_recovered_end_to_end() {
     let (ds, plan, preds, model) = setup(3000, 0.8);
     let answers = align(&plan, Path::new("p.jsonl"), &rows(&preds)).expect("aligned");
-    let cfg = ScoreConfig { bootstrap: BootstrapConfig { replicates: 50, seed: 2, level: 0.95 }, ..ScoreConfig::default() };
+    let cfg = ScoreConfig {
+        bootstrap: BootstrapConfig {
+            replicates: 50,
+            seed: 2,
+            level: 0.95,
+        },
+        ..ScoreConfig::default()
+    };
     let report = score(&plan, &answers, &cfg).expect("scored");
     let ch = &ds.config.channels;
     let w = &model.weights;
-    let p_image = report.perceptual.iter().find(|p| p.modality.as_str() == "image" && p.by_subset.is_some()).expect("image score");
+    let p_image = report
+        .perceptual
+        .iter()
+        .find(|p| p.modality.as_str() == "image" && p.by_subset.is_some())
+        .expect("image score");
     let exact = closed_form::accuracy(ch, w, 0b11) - closed_form::permuted_accuracy(ch, w, 0b01);
     assert!((p_image.score.unnormalised.get().expect("d") - exact).abs() < 0.03);
-    let p_text = report.perceptual.iter().find(|p| p.modality.as_str() == "text" && p.by_subset.is_some()).expect("text score");
-    assert!(p_image.score.unnormalised.get() > p_text.score.unnormalised.get(), "image (α = 0.8) is relied on more");
+    let p_text = report
+        .perceptual
+        .iter()
+        .find(|p| p.modality.as_str() == "text" && p.by_subset.is_some())
+        .expect("text score");
+    assert!(
+        p_image.score.unnormalised.get() > p_text.score.unnormalised.get(),
+        "image (α = 0.8) is relied on more"
+    );
     let sh = report.shapley.as_ref().expect("all subsets planned");
-    let exact_phi_image = 0.5 * (closed_form::accuracy(ch, w, 0b01) - 0.5) + 0.5 * (closed_form::accuracy(ch, w, 0b11) - closed_form::accuracy(ch, w, 0b10));
-    assert!((sh.phi[0].get().expect("d") - exact_phi_image).abs() < 0.03, "{:?} vs {exact_phi_image}", sh.phi[0]);
+    let exact_phi_image = 0.5 * (closed_form::accuracy(ch, w, 0b01) - 0.5)
+        + 0.5 * (closed_form::accuracy(ch, w, 0b11) - closed_form::accuracy(ch, w, 0b10));
+    assert!(
+        (sh.phi[0].get().expect("d") - exact_phi_image).abs() < 0.03,
+        "{:?} vs {exact_phi_image}",
+        sh.phi[0]
+    );
     assert!(report.need.is_some());
     let conflict = report.conflict.first().expect("text conflicts planned");
     let follow = closed_form::follow_probability(ch, w, 0b10);
@@ -68,8 +115,14 @@ fn missing_condition_is_reported() {
     let (_, plan, mut preds, _) = setup(20, 0.5);
     preds.retain(|p| !(p.condition == "drop:text" && p.id.0 == "s7"));
     let e = align(&plan, Path::new("p.jsonl"), &rows(&preds)).expect_err("missing");
-    assert!(matches!(&e, ModalityError::MissingCondition { condition, missing: 1, example, .. } if condition == "drop:text" && example == "s7"));
-    assert!(e.to_string().contains("run the model on every row of the plan"), "{e}");
+    assert!(
+        matches!(&e, ModalityError::MissingCondition { condition, missing: 1, example, .. } if condition == "drop:text" && example == "s7")
+    );
+    assert!(
+        e.to_string()
+            .contains("run the model on every row of the plan"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -77,7 +130,10 @@ fn duplicate_rows_are_reported() {
     let (_, plan, mut preds, _) = setup(20, 0.5);
     preds.push(preds[3].clone());
     let e = align(&plan, Path::new("p.jsonl"), &rows(&preds)).expect_err("duplicate");
-    assert!(matches!(e, ModalityError::DuplicateId { first_line: 4, .. }), "{e}");
+    assert!(
+        matches!(e, ModalityError::DuplicateId { first_line: 4, .. }),
+        "{e}"
+    );
 }
 
 #[test]
@@ -86,13 +142,22 @@ fn label_mismatch_unknown_condition_and_item_are_reported() {
     let mut bad = preds.clone();
     bad[0].label = Some("not-the-label".into());
     let e = align(&plan, Path::new("p.jsonl"), &rows(&bad)).expect_err("label");
-    assert!(matches!(e, ModalityError::LabelMismatch { line: 1, .. }), "{e}");
+    assert!(
+        matches!(e, ModalityError::LabelMismatch { line: 1, .. }),
+        "{e}"
+    );
     let mut bad = preds.clone();
     bad[0].condition = "drop:smell".into();
-    assert!(matches!(align(&plan, Path::new("p"), &rows(&bad)), Err(ModalityError::UnknownCondition { .. })));
+    assert!(matches!(
+        align(&plan, Path::new("p"), &rows(&bad)),
+        Err(ModalityError::UnknownCondition { .. })
+    ));
     let mut bad = preds;
     bad[0].id.0 = "nope".into();
-    assert!(matches!(align(&plan, Path::new("p"), &rows(&bad)), Err(ModalityError::UnknownItem { .. })));
+    assert!(matches!(
+        align(&plan, Path::new("p"), &rows(&bad)),
+        Err(ModalityError::UnknownItem { .. })
+    ));
 }
 
 #[test]
@@ -101,7 +166,14 @@ fn jsonl_and_csv_predictions_read_the_same() {
     let dir = tempfile::tempdir().expect("tempdir");
     let jsonl = dir.path().join("p.jsonl");
     let csv = dir.path().join("p.csv");
-    std::fs::write(&jsonl, preds.iter().map(|p| serde_json::to_string(p).expect("json") + "\n").collect::<String>()).expect("write");
+    std::fs::write(
+        &jsonl,
+        preds
+            .iter()
+            .map(|p| serde_json::to_string(p).expect("json") + "\n")
+            .collect::<String>(),
+    )
+    .expect("write");
     let mut c = String::from("condition,id,prediction\n");
     for p in &preds {
         c.push_str(&format!("\"{}\",{},{}\n", p.condition, p.id, p.prediction));
@@ -111,5 +183,8 @@ fn jsonl_and_csv_predictions_read_the_same() {
     let b = align(&plan, &csv, &read_predictions(&csv).expect("csv")).expect("aligned");
     assert_eq!(a, b);
     std::fs::write(&csv, "cond,id\nx,y\n").expect("write");
-    assert!(matches!(read_predictions(&csv), Err(ModalityError::Parse { .. })));
+    assert!(matches!(
+        read_predictions(&csv),
+        Err(ModalityError::Parse { .. })
+    ));
 }

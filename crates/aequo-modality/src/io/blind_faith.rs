@@ -29,7 +29,11 @@ pub enum TextSource {
 
 impl TextSource {
     /// All three, in the paper's order.
-    pub const ALL: [TextSource; 3] = [TextSource::Corruption, TextSource::Match, TextSource::Irrelevance];
+    pub const ALL: [TextSource; 3] = [
+        TextSource::Corruption,
+        TextSource::Match,
+        TextSource::Irrelevance,
+    ];
 
     fn tag(self) -> &'static str {
         match self {
@@ -97,7 +101,9 @@ pub fn read_rows(path: &Path, limit: Option<usize>) -> Result<Vec<Row>> {
         let raw: RawRow = serde_json::from_str(line).map_err(|e| ModalityError::Parse {
             path: path.to_path_buf(),
             line: i + 1,
-            message: format!("not a blind-faith answer row ({e}); expected question_id, output and answers"),
+            message: format!(
+                "not a blind-faith answer row ({e}); expected question_id, output and answers"
+            ),
         })?;
         let error = serde_json::Value::String("Error".into());
         if raw.answers == error || raw.logprobs == error {
@@ -174,7 +180,11 @@ pub fn load_model(dir: &Path, limit: Option<usize>) -> Result<ModelRuns> {
 /// Per-item conflict statuses for one text source: combined = image + text, text-only = the run
 /// without the image, image-only = the base run; items present in all three, in the order of the
 /// combined run.
-pub fn statuses(runs: &ModelRuns, source: TextSource, cleaning: Cleaning) -> Vec<(String, PreferenceStatus)> {
+pub fn statuses(
+    runs: &ModelRuns,
+    source: TextSource,
+    cleaning: Cleaning,
+) -> Vec<(String, PreferenceStatus)> {
     let empty = Vec::new();
     let both = runs.with_image.get(&source).unwrap_or(&empty);
     let text: HashMap<&str, &Row> = runs
@@ -184,7 +194,11 @@ pub fn statuses(runs: &ModelRuns, source: TextSource, cleaning: Cleaning) -> Vec
         .iter()
         .map(|r| (r.question_id.as_str(), r))
         .collect();
-    let image: HashMap<&str, &Row> = runs.base.iter().map(|r| (r.question_id.as_str(), r)).collect();
+    let image: HashMap<&str, &Row> = runs
+        .base
+        .iter()
+        .map(|r| (r.question_id.as_str(), r))
+        .collect();
     let mut seen = HashSet::new();
     both.iter()
         .filter_map(|r| {

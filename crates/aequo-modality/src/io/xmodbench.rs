@@ -72,17 +72,22 @@ pub fn split_name(stem: &str) -> Option<(String, Direction)> {
 
 /// Reads one result file.
 pub fn read_file(path: &Path) -> Result<ResultFile> {
-    let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
     let (task, direction) = split_name(&stem).ok_or_else(|| ModalityError::Parse {
         path: path.to_path_buf(),
         line: 1,
-        message: "file name is not `<task>_<context>_<candidate>.json` with audio, vision or text".into(),
+        message: "file name is not `<task>_<context>_<candidate>.json` with audio, vision or text"
+            .into(),
     })?;
-    let raw: RawFile = serde_json::from_str(&read_to_string(path)?).map_err(|e| ModalityError::Parse {
-        path: path.to_path_buf(),
-        line: e.line(),
-        message: format!("not an XModBench result file ({e})"),
-    })?;
+    let raw: RawFile =
+        serde_json::from_str(&read_to_string(path)?).map_err(|e| ModalityError::Parse {
+            path: path.to_path_buf(),
+            line: e.line(),
+            message: format!("not an XModBench result file ({e})"),
+        })?;
     let mut items: Vec<(u64, Option<bool>)> = raw
         .results
         .iter()
