@@ -18,6 +18,7 @@
 //! * [`attention`] — MDI and AEI from attention masses;
 //! * [`robustness`] — missing-modality robustness curves;
 //! * [`contrastive`] — modality-contrastive re-scoring (VCD and the dynamic variant);
+//! * [`fusion`] — a small late-fusion classifier trained by gradient descent, for audits of a real trained model;
 //! * [`plan`] — ablation plans from a manifest, predictions read back, scoring into a [`report::ModalityReport`];
 //! * [`io`] — readers of published result files (blind-faith-in-text, XModBench);
 //! * [`bootstrap`], [`value`], [`error`] — shared machinery;
@@ -32,6 +33,7 @@ pub mod cli;
 pub mod conflict;
 pub mod contrastive;
 pub mod error;
+pub mod fusion;
 pub mod io;
 pub mod need;
 pub mod perceptual;
