@@ -201,7 +201,7 @@ mod tests {
             .map(|&y| vec![if y == 1 { 1.0 } else { -1.0 }, 0.3])
             .collect();
         let m = train(
-            &[x.clone()],
+            std::slice::from_ref(&x),
             &labels,
             2,
             &TrainConfig {
