@@ -143,6 +143,39 @@ pub fn vcd_rescoring(
     })
 }
 
+/// One item's unimodal logits for the dynamic variant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnimodalLogits {
+    /// Logits from the text-only run.
+    pub text: Vec<f64>,
+    /// Logits from the vision-only run.
+    pub vision: Vec<f64>,
+    /// The correct option.
+    pub label: usize,
+}
+
+/// Accuracy of the text-only answer (`before`) and of the dynamic contrastive answer (`after`).
+pub fn dynamic_rescoring(items: &[UnimodalLogits], cfg: &BootstrapConfig) -> Result<Rescoring> {
+    let mut before = Vec::with_capacity(items.len());
+    let mut after = Vec::with_capacity(items.len());
+    let mut changed = Vec::with_capacity(items.len());
+    for it in items {
+        let b = argmax(&it.text);
+        let a = dynamic_choice(&it.text, &it.vision)?;
+        before.push(b == it.label);
+        after.push(a == it.label);
+        changed.push(f64::from(u8::from(a != b)));
+    }
+    let n = items.len();
+    Ok(Rescoring {
+        before: estimate(n, cfg, Undefined::NoItems, |w| {
+            weighted_accuracy(&before, w)
+        }),
+        after: estimate(n, cfg, Undefined::NoItems, |w| weighted_accuracy(&after, w)),
+        changed: estimate(n, cfg, Undefined::NoItems, |w| weighted_mean(&changed, w)),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +216,31 @@ mod tests {
             dynamic_choice(&[0.5, 0.0, 0.0], &[0.0, 4.0, 0.0]).expect("ok"),
             1
         );
+    }
+
+    #[test]
+    fn dynamic_rescoring_hand_computed() {
+        let items = vec![
+            UnimodalLogits {
+                text: vec![4.0, 0.0],
+                vision: vec![0.0, 0.5],
+                label: 0,
+            },
+            UnimodalLogits {
+                text: vec![0.5, 0.0],
+                vision: vec![0.0, 4.0],
+                label: 1,
+            },
+            UnimodalLogits {
+                text: vec![1.0, 0.0],
+                vision: vec![2.0, 0.0],
+                label: 1,
+            },
+        ];
+        let r = dynamic_rescoring(&items, &BootstrapConfig::none()).expect("ok");
+        assert!((r.before.get().expect("d") - 1.0 / 3.0).abs() < 1e-12);
+        assert!((r.after.get().expect("d") - 2.0 / 3.0).abs() < 1e-12);
+        assert!((r.changed.get().expect("d") - 1.0 / 3.0).abs() < 1e-12);
     }
 
     #[test]

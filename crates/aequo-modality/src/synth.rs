@@ -556,6 +556,25 @@ mod tests {
     }
 
     #[test]
+    fn shortcut_keyword_matches_label_at_planted_rate() {
+        let mut c = cfg(20_000);
+        c.classes = 4;
+        c.shortcut = Some(Shortcut {
+            channel: 1,
+            rho: 0.6,
+        });
+        let ds = SynthDataset::generate(&c).expect("valid");
+        let hits = ds
+            .items
+            .iter()
+            .filter(|i| i.keyword == Some(i.label))
+            .count() as f64
+            / 20_000.0;
+        // P(keyword = y) = ρ + (1 − ρ)/K = 0.7; binomial SE ≈ 0.0032.
+        assert!((hits - 0.7).abs() < 0.012, "{hits}");
+    }
+
+    #[test]
     fn bad_config_is_rejected() {
         let mut c = cfg(10);
         c.classes = 1;
