@@ -42,6 +42,10 @@ pub struct PlanArgs {
     /// Do not plan conflict conditions.
     #[arg(long)]
     pub no_conflicts: bool,
+    /// Also permute every subset of two or more modalities jointly (subset and
+    /// modality-conditional perceptual scores).
+    #[arg(long)]
+    pub joint_permutations: bool,
     /// Seed of every random choice.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -61,6 +65,7 @@ impl PlanArgs {
             shapley: !self.no_shapley,
             missing_rates: self.missing_rates.clone(),
             conflicts: !self.no_conflicts,
+            joint_permutations: self.joint_permutations,
             seed: self.seed,
         }
     }

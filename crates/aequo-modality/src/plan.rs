@@ -13,6 +13,8 @@
 //!   each single modality alone (`keep:<m>`);
 //! * `permute:<m>#<k>` — modality `m` replaced by that of another item under the `k`-th seeded
 //!   permutation (`permute:<m>@<group>#<k>` when permuted within label or group);
+//! * `permute:<a>+<b>#<k>` — with `joint_permutations`, the modalities of a subset permuted with
+//!   one shared permutation (subset score, modality-conditional reading);
 //! * `missing:<m>@<rate>` — `m` removed for a seeded, nested subset of `⌈rate·n⌉` items;
 //! * `conflict:<m>` — `m` replaced by the item's conflicting input, `conflict-only:<m>` — the
 //!   conflicting input alone (the other modalities removed).
@@ -35,7 +37,9 @@ use crate::bootstrap::{estimate, weighted_accuracy, BootstrapConfig};
 use crate::conflict::{normalised_accuracy, preference_status, text_preference};
 use crate::error::{ModalityError, Result};
 use crate::need::{modality_need, NeedInputs};
-use crate::perceptual::{perceptual_score, perceptual_score_by_subset, Reading};
+use crate::perceptual::{
+    modality_conditional_score, perceptual_score, perceptual_score_by_subset, Reading,
+};
 use crate::report::{ConditionAccuracy, ConflictEntry, ModalityReport, PerceptualEntry, SCHEMA};
 use crate::robustness::robustness_curve;
 use crate::shapley::{shapley_on_accuracy, MAX_MODALITIES};
@@ -220,6 +224,10 @@ pub struct PlanConfig {
     pub missing_rates: Vec<f64>,
     /// Plan conflict conditions for items that carry conflicting inputs.
     pub conflicts: bool,
+    /// Also permute every subset of two or more modalities jointly (one shared permutation):
+    /// subset perceptual scores and the modality-conditional reading.
+    #[serde(default)]
+    pub joint_permutations: bool,
     /// Seed of every random choice.
     pub seed: u64,
 }
@@ -232,6 +240,7 @@ impl Default for PlanConfig {
             shapley: true,
             missing_rates: Vec::new(),
             conflicts: true,
+            joint_permutations: false,
             seed: 0,
         }
     }
@@ -266,6 +275,13 @@ pub enum ConditionKind {
         modality: Modality,
         /// `label` or `group` for within-group permutations.
         within: Option<String>,
+        /// Which of the `K` permutations.
+        replicate: usize,
+    },
+    /// Several modalities permuted jointly (one shared permutation).
+    PermuteJoint {
+        /// Bit mask of the permuted modalities.
+        mask: u32,
         /// Which of the `K` permutations.
         replicate: usize,
     },
@@ -464,6 +480,40 @@ impl Plan {
                 }
             }
         }
+        if config.joint_permutations {
+            for mask in 1..=all {
+                if mask.count_ones() < 2 {
+                    continue;
+                }
+                for r in 0..config.permutations {
+                    let perm = permutation(n, mix(config.seed, 9000 + u64::from(mask), r as u64));
+                    let names: Vec<&str> = (0..k)
+                        .filter(|j| mask & (1 << j) != 0)
+                        .map(|j| mods[j].as_str())
+                        .collect();
+                    conditions.push(Condition {
+                        name: format!("permute:{}#{r}", names.join("+")),
+                        kind: ConditionKind::PermuteJoint { mask, replicate: r },
+                        sources: (0..n)
+                            .map(|i| {
+                                (
+                                    i,
+                                    (0..k)
+                                        .map(|j| {
+                                            if mask & (1 << j) != 0 {
+                                                Source::Item(perm[i])
+                                            } else {
+                                                Source::Own
+                                            }
+                                        })
+                                        .collect(),
+                                )
+                            })
+                            .collect(),
+                    });
+                }
+            }
+        }
         for (mi, m) in mods.iter().enumerate() {
             let order = permutation(n, mix(config.seed, 5000 + mi as u64, 0));
             let mut rank = vec![0usize; n];
@@ -619,6 +669,39 @@ impl Plan {
         }
         std::fs::write(&r, out).map_err(io(&r))
     }
+}
+
+/// Something that answers plan requests: offline, the user's own model behind a function; live
+/// (not built yet), an OpenAI-compatible vision-language endpoint through `aequo-probe`'s client
+/// and run journal, or an ONNX classifier. A removed input arrives as `null` with ablation
+/// `"removed"`; the runner renders its modality's blank.
+pub trait Runner {
+    /// Answers one request with the model's prediction.
+    fn answer(&mut self, request: &Request) -> Result<String>;
+}
+
+impl<F> Runner for F
+where
+    F: FnMut(&Request) -> Result<String>,
+{
+    fn answer(&mut self, request: &Request) -> Result<String> {
+        self(request)
+    }
+}
+
+/// Runs every request of the plan through `runner`, in plan order.
+pub fn run_plan<R: Runner + ?Sized>(plan: &Plan, runner: &mut R) -> Result<Vec<Prediction>> {
+    plan.requests()
+        .map(|r| {
+            let prediction = runner.answer(&r)?;
+            Ok(Prediction {
+                condition: r.condition,
+                id: r.id,
+                prediction,
+                label: None,
+            })
+        })
+        .collect()
 }
 
 /// One prediction row.
@@ -932,6 +1015,66 @@ pub fn score(plan: &Plan, answers: &Answers, cfg: &ScoreConfig) -> Result<Modali
             });
         }
     }
+    // Joint permutations: subset scores, and the modality-conditional reading
+    // P_{m|S'} = E[acc(D^π_{S'})] − E[acc(D^π_{S' ∪ {m}})].
+    let permuted_by_mask = |mask: u32| -> Vec<Vec<bool>> {
+        plan.conditions
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| match &c.kind {
+                ConditionKind::PermuteJoint { mask: m2, .. } => *m2 == mask,
+                ConditionKind::Permute {
+                    modality,
+                    within: None,
+                    ..
+                } => {
+                    mask.count_ones() == 1
+                        && mods.get(mask.trailing_zeros() as usize) == Some(modality)
+                }
+                _ => false,
+            })
+            .map(|(i, _)| correct[i].clone())
+            .collect()
+    };
+    for mask in 1..=all {
+        if mask.count_ones() < 2 {
+            continue;
+        }
+        let joint = permuted_by_mask(mask);
+        if joint.is_empty() {
+            continue;
+        }
+        let names: Vec<&str> = (0..k)
+            .filter(|j| mask & (1 << j) != 0)
+            .map(|j| mods[j].as_str())
+            .collect();
+        let score = perceptual_score(&full, &joint, Reading::Marginal, boot)?;
+        report.perceptual.push(PerceptualEntry {
+            modality: Modality(names.join("+")),
+            score,
+            by_subset: None,
+        });
+        for m in 0..k {
+            if mask & (1 << m) == 0 {
+                continue;
+            }
+            let base = permuted_by_mask(mask & !(1 << m));
+            if base.is_empty() {
+                continue;
+            }
+            let rest: Vec<&str> = names
+                .iter()
+                .copied()
+                .filter(|x| *x != mods[m].as_str())
+                .collect();
+            let score = modality_conditional_score(&base, &joint, boot)?;
+            report.perceptual.push(PerceptualEntry {
+                modality: Modality(format!("{}|{}", mods[m], rest.join("+"))),
+                score,
+                by_subset: None,
+            });
+        }
+    }
     let masks: Vec<Option<Vec<bool>>> = (0..=all).map(coalition).collect();
     if masks.iter().skip(1).all(Option::is_some) && k >= 2 {
         report.shapley = Some(shapley_on_accuracy(mods, &masks, boot)?);
@@ -1067,6 +1210,23 @@ mod tests {
             .expect("request");
         assert_eq!(r.inputs[&Modality::new("image")], serde_json::Value::Null);
         assert_eq!(r.ablation[&Modality::new("text")], "own");
+        let joint = Plan::build(
+            manifest(),
+            PlanConfig {
+                permutations: 1,
+                joint_permutations: true,
+                ..PlanConfig::default()
+            },
+        )
+        .expect("ok");
+        let c = joint
+            .conditions
+            .iter()
+            .find(|c| c.name == "permute:image+text#0")
+            .expect("joint planned");
+        for (_, src) in &c.sources {
+            assert_eq!(src[0], src[1], "one shared permutation");
+        }
         let again = Plan::build(manifest(), plan.config.clone()).expect("ok");
         assert_eq!(again.conditions, plan.conditions);
     }
@@ -1091,6 +1251,46 @@ mod tests {
             Err(ModalityError::UnknownModality { .. })
         ));
         assert!(Manifest::parse(Path::new("m"), "").is_err());
+    }
+
+    #[test]
+    fn closure_runner_answers_every_request() {
+        let plan = Plan::build(
+            manifest(),
+            PlanConfig {
+                permutations: 1,
+                ..PlanConfig::default()
+            },
+        )
+        .expect("ok");
+        let mut calls = 0;
+        let preds = run_plan(&plan, &mut |r: &Request| -> Result<String> {
+            calls += 1;
+            Ok(if r.inputs.values().all(|v| !v.is_null()) {
+                "1".into()
+            } else {
+                "0".into()
+            })
+        })
+        .expect("ran");
+        assert_eq!(preds.len(), plan.requests().count());
+        let answers = align(
+            &plan,
+            Path::new("p"),
+            &preds.into_iter().enumerate().collect::<Vec<_>>(),
+        )
+        .expect("aligned");
+        let report = score(
+            &plan,
+            &answers,
+            &ScoreConfig {
+                bootstrap: BootstrapConfig::none(),
+                ..ScoreConfig::default()
+            },
+        )
+        .expect("scored");
+        assert_eq!(report.conditions[0].condition, "full");
+        assert!(calls > 0);
     }
 
     #[test]

@@ -37,6 +37,7 @@ fn setup(items: usize, alpha: f64) -> (SynthDataset, Plan, Vec<Prediction>, Line
             permutations: 3,
             within: Some(PermuteWithin::Label),
             missing_rates: vec![0.5, 1.0],
+            joint_permutations: true,
             ..PlanConfig::default()
         },
     )
@@ -88,6 +89,19 @@ fn planted_reliance_is_recovered_end_to_end() {
     assert!(
         p_image.score.unnormalised.get() > p_text.score.unnormalised.get(),
         "image (α = 0.8) is relied on more"
+    );
+    // Modality-conditional reading: with text already permuted, additionally permuting the
+    // image costs acc(text permuted) − acc(both permuted) = permuted_accuracy(text) − ½.
+    let cond = report
+        .perceptual
+        .iter()
+        .find(|p| p.modality.as_str() == "image|text")
+        .expect("conditional reading");
+    let exact_cond = closed_form::permuted_accuracy(ch, w, 0b10) - 0.5;
+    assert!(
+        (cond.score.unnormalised.get().expect("d") - exact_cond).abs() < 0.03,
+        "{:?} vs {exact_cond}",
+        cond.score.unnormalised
     );
     let sh = report.shapley.as_ref().expect("all subsets planned");
     let exact_phi_image = 0.5 * (closed_form::accuracy(ch, w, 0b01) - 0.5)
