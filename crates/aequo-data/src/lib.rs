@@ -1,1 +1,20 @@
-//! data
+//! # aequo-data
+//!
+//! The edge between files and the pure core: reads CSV, Parquet, Arrow IPC and NDJSON in record
+//! batches (never the whole file), finds the label, prediction (or score), weight and sensitive
+//! columns by name, and counts every row into an [`aequo_core::CountTensor`]. Every error names
+//! the file, the row, the column and the value. [`synth`] writes realistic tables with planted
+//! disparities whose true values are known, for demos and for testing that audits recover them.
+
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod format;
+mod read;
+pub mod scan;
+pub mod synth;
+mod values;
+
+pub use error::DataError;
+pub use format::Format;
+pub use scan::{scan, OnMissing, Prediction, Scan, ScanSpec};

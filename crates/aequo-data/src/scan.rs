@@ -1,0 +1,393 @@
+//! One streamed pass over a file into a count tensor.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use aequo_core::audit::{Dropped, InputSummary};
+use aequo_core::counts::TensorBuilder;
+use aequo_core::CountTensor;
+use arrow_array::{Array, RecordBatch};
+
+use crate::error::DataError;
+use crate::format::Format;
+use crate::read;
+use crate::values::{as_text, is_missing_text, numeric, At, Binary};
+
+/// Where the prediction comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prediction {
+    /// A column of predicted labels.
+    Column(String),
+    /// A score column, predicted positive when `score >= threshold`.
+    Score {
+        /// The score column.
+        column: String,
+        /// The decision threshold.
+        threshold: f64,
+    },
+}
+
+/// What to do with a row whose label, prediction, score or weight is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnMissing {
+    /// Stop with an error naming the row.
+    #[default]
+    Error,
+    /// Skip the row, and count it in the summary.
+    Drop,
+}
+
+/// What to read from the input.
+#[derive(Debug, Clone)]
+pub struct ScanSpec {
+    /// The label column.
+    pub label: String,
+    /// The prediction.
+    pub prediction: Prediction,
+    /// Sensitive attribute columns.
+    pub sensitive: Vec<String>,
+    /// Optional sample-weight column.
+    pub weight: Option<String>,
+    /// The label's positive class, when not 0/1 or boolean.
+    pub pos_label: Option<String>,
+    /// The prediction's positive class (defaults to `pos_label`).
+    pub pred_pos_label: Option<String>,
+    /// Missing label/prediction/score/weight handling.
+    pub on_missing: OnMissing,
+    /// Extra text values that mean "missing" (besides null and the empty string).
+    pub na_values: Vec<String>,
+    /// The format, when not told by the extension.
+    pub format: Option<Format>,
+    /// Rows per record batch.
+    pub batch_size: usize,
+    /// Score-histogram bin edges, when a score is read.
+    pub score_bins: Option<Vec<f64>>,
+}
+
+impl ScanSpec {
+    /// A spec with defaults for everything but the columns.
+    pub fn new(
+        label: impl Into<String>,
+        prediction: Prediction,
+        sensitive: Vec<String>,
+    ) -> ScanSpec {
+        ScanSpec {
+            label: label.into(),
+            prediction,
+            sensitive,
+            weight: None,
+            pos_label: None,
+            pred_pos_label: None,
+            on_missing: OnMissing::Error,
+            na_values: Vec::new(),
+            format: None,
+            batch_size: 64 * 1024,
+            score_bins: None,
+        }
+    }
+}
+
+/// The result of a scan: the tensor and what happened to the rows.
+#[derive(Debug, Clone)]
+pub struct Scan {
+    /// The counts.
+    pub tensor: CountTensor,
+    /// The input's summary (rows read, used, dropped, missing sensitive values, warnings).
+    pub summary: InputSummary,
+}
+
+fn did_you_mean(column: &str, available: &[String]) -> String {
+    let lower = column.to_lowercase();
+    let close = available
+        .iter()
+        .find(|a| a.to_lowercase() == lower || edit_distance(&a.to_lowercase(), &lower) <= 2);
+    close.map_or_else(String::new, |c| format!(" (did you mean '{c}'?)"))
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Reads `path` according to `spec` into a tensor, in one streamed pass.
+pub fn scan(path: &Path, spec: &ScanSpec) -> Result<Scan, DataError> {
+    let format = match spec.format {
+        Some(f) => f,
+        None => Format::from_path(path)?,
+    };
+    let names = read::column_names(path, format)?;
+    let find = |column: &str| -> Result<usize, DataError> {
+        names
+            .iter()
+            .position(|n| n == column)
+            .ok_or_else(|| DataError::UnknownColumn {
+                path: path.to_owned(),
+                column: column.to_owned(),
+                hint: did_you_mean(column, &names),
+                available: names.join(", "),
+            })
+    };
+
+    // Roles, each column at most once.
+    let (pred_col, pred_role) = match &spec.prediction {
+        Prediction::Column(c) => (c.as_str(), "prediction"),
+        Prediction::Score { column, .. } => (column.as_str(), "score"),
+    };
+    let mut roles: Vec<(&str, &'static str)> =
+        vec![(spec.label.as_str(), "label"), (pred_col, pred_role)];
+    if let Some(w) = &spec.weight {
+        roles.push((w.as_str(), "weight"));
+    }
+    for s in &spec.sensitive {
+        roles.push((s.as_str(), "sensitive attribute"));
+    }
+    for (i, (c, r)) in roles.iter().enumerate() {
+        if let Some((_, first)) = roles[..i].iter().find(|(d, _)| d == c) {
+            return Err(DataError::ColumnTwice {
+                column: (*c).to_owned(),
+                first,
+                second: r,
+            });
+        }
+    }
+    let mut warnings = Vec::new();
+    let mut indices = Vec::new();
+    for (c, _) in &roles {
+        let i = find(c)?;
+        if names.iter().filter(|n| n == c).count() > 1 {
+            warnings.push(format!(
+                "column name '{c}' occurs {} times in the header; the first (position {}) is used",
+                names.iter().filter(|n| n == c).count(),
+                i + 1
+            ));
+        }
+        indices.push(i);
+    }
+    let mut projection = indices.clone();
+    projection.sort_unstable();
+    projection.dedup();
+
+    let score_edges = match &spec.prediction {
+        Prediction::Score { .. } => spec.score_bins.clone(),
+        Prediction::Column(_) => None,
+    };
+    let mut builder =
+        TensorBuilder::new(spec.sensitive.clone(), spec.weight.is_some(), score_edges).map_err(
+            |source| DataError::Counts {
+                path: path.to_owned(),
+                source,
+            },
+        )?;
+    let mut label = Binary::new("label", spec.pos_label.clone());
+    let mut pred = Binary::new(
+        "prediction",
+        spec.pred_pos_label
+            .clone()
+            .or_else(|| spec.pos_label.clone()),
+    );
+    let mut state = State {
+        rows_read: 0,
+        rows_used: 0,
+        dropped: BTreeMap::new(),
+        missing_sensitive: vec![0; spec.sensitive.len()],
+    };
+    for batch in read::open(path, format, &names, &projection, spec.batch_size)? {
+        let batch = batch?;
+        count_batch(
+            &batch,
+            path,
+            spec,
+            &mut builder,
+            &mut label,
+            &mut pred,
+            &mut state,
+        )?;
+    }
+    if state.rows_read == 0 {
+        return Err(DataError::NoRows {
+            path: path.to_owned(),
+        });
+    }
+    let tensor = builder.finish().map_err(|source| DataError::Counts {
+        path: path.to_owned(),
+        source,
+    })?;
+    let summary = InputSummary {
+        source: path.display().to_string(),
+        format: format.name().to_owned(),
+        label: match &label.pos_label {
+            Some(p) => format!("{} (positive = {p})", spec.label),
+            None => spec.label.clone(),
+        },
+        prediction: match &spec.prediction {
+            Prediction::Column(c) => match &pred.pos_label {
+                Some(p) => format!("{c} (positive = {p})"),
+                None => c.clone(),
+            },
+            Prediction::Score { column, threshold } => format!("{column} >= {threshold}"),
+        },
+        weight: spec.weight.clone(),
+        rows_read: state.rows_read,
+        rows_used: state.rows_used,
+        dropped: state
+            .dropped
+            .into_iter()
+            .map(|(reason, rows)| Dropped { reason, rows })
+            .collect(),
+        missing_sensitive: spec
+            .sensitive
+            .iter()
+            .cloned()
+            .zip(state.missing_sensitive)
+            .collect(),
+        warnings,
+    };
+    Ok(Scan { tensor, summary })
+}
+
+struct State {
+    rows_read: u64,
+    rows_used: u64,
+    dropped: BTreeMap<String, u64>,
+    missing_sensitive: Vec<u64>,
+}
+
+fn column<'b>(batch: &'b RecordBatch, name: &str) -> &'b arrow_array::ArrayRef {
+    let i = batch
+        .schema()
+        .index_of(name)
+        .expect("the projection includes every role's column");
+    batch.column(i)
+}
+
+fn count_batch(
+    batch: &RecordBatch,
+    path: &Path,
+    spec: &ScanSpec,
+    builder: &mut TensorBuilder,
+    label: &mut Binary,
+    pred: &mut Binary,
+    state: &mut State,
+) -> Result<(), DataError> {
+    let n = batch.num_rows();
+    let row0 = state.rows_read;
+    let at_of = |column| At { path, column, row0 };
+    let na = &spec.na_values;
+
+    let labels = label.parse(column(batch, &spec.label), at_of(&spec.label), na)?;
+    let (preds, scores) = match &spec.prediction {
+        Prediction::Column(c) => (pred.parse(column(batch, c), at_of(c), na)?, None),
+        Prediction::Score {
+            column: c,
+            threshold,
+        } => {
+            let s = numeric(column(batch, c), at_of(c), "score", na)?;
+            (
+                s.iter().map(|x| x.map(|x| x >= *threshold)).collect(),
+                Some(s),
+            )
+        }
+    };
+    let weights = match &spec.weight {
+        Some(w) => {
+            let v = numeric(column(batch, w), at_of(w), "weight", na)?;
+            for (i, x) in v.iter().enumerate() {
+                if let Some(x) = x {
+                    if !(x.is_finite() && *x >= 0.0) {
+                        return Err(DataError::BadValue {
+                            path: path.to_owned(),
+                            row: row0 + i as u64 + 1,
+                            column: w.clone(),
+                            value: x.to_string(),
+                            problem: "a weight must be finite and not negative".into(),
+                            hint: String::new(),
+                        });
+                    }
+                }
+            }
+            Some(v)
+        }
+        None => None,
+    };
+    let texts = spec
+        .sensitive
+        .iter()
+        .map(|s| as_text(column(batch, s), at_of(s), "sensitive attribute"))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut codes = vec![0u32; texts.len()];
+    for i in 0..n {
+        let required = [
+            (labels[i].is_none(), &spec.label, "label"),
+            (
+                preds[i].is_none(),
+                match &spec.prediction {
+                    Prediction::Column(c) => c,
+                    Prediction::Score { column, .. } => column,
+                },
+                match &spec.prediction {
+                    Prediction::Column(_) => "prediction",
+                    Prediction::Score { .. } => "score",
+                },
+            ),
+            (
+                weights.as_ref().is_some_and(|w| w[i].is_none()),
+                spec.weight.as_ref().unwrap_or(&spec.label),
+                "weight",
+            ),
+        ];
+        if let Some((_, col, role)) = required.iter().find(|(missing, _, _)| *missing) {
+            match spec.on_missing {
+                OnMissing::Error => {
+                    return Err(DataError::MissingValue {
+                        path: path.to_owned(),
+                        row: row0 + i as u64 + 1,
+                        column: (*col).clone(),
+                    })
+                }
+                OnMissing::Drop => {
+                    *state
+                        .dropped
+                        .entry(format!("missing {role} ('{col}')"))
+                        .or_insert(0) += 1;
+                    continue;
+                }
+            }
+        }
+        for (a, t) in texts.iter().enumerate() {
+            let v = if t.is_null(i) {
+                None
+            } else {
+                let v = t.value(i).trim();
+                (!is_missing_text(v, na)).then_some(v)
+            };
+            if v.is_none() {
+                state.missing_sensitive[a] += 1;
+            }
+            codes[a] = builder.code(a, v).map_err(|source| DataError::Counts {
+                path: path.to_owned(),
+                source,
+            })?;
+        }
+        let (y, p) = (labels[i].unwrap_or_default(), preds[i].unwrap_or_default());
+        builder.add(&codes, y, p, weights.as_ref().and_then(|w| w[i]));
+        if let Some(s) = scores.as_ref().and_then(|s| s[i]) {
+            builder.add_score(&codes, y, s);
+        }
+        state.rows_used += 1;
+    }
+    state.rows_read += n as u64;
+    Ok(())
+}

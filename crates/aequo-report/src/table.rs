@@ -1,0 +1,191 @@
+//! The terminal view: a summary of criteria, then one table per grouping.
+
+use std::fmt::Write;
+
+use aequo_core::audit::{AuditResult, GroupResult};
+use aequo_core::disparity::Method;
+use aequo_core::Metric;
+
+use crate::text::{grid, group, num};
+
+/// The metrics shown in terminal tables (all are in the JSON).
+const SHOWN: [Metric; 7] = [
+    Metric::Count,
+    Metric::BaseRate,
+    Metric::SelectionRate,
+    Metric::TruePositiveRate,
+    Metric::FalsePositiveRate,
+    Metric::PositivePredictiveValue,
+    Metric::Accuracy,
+];
+
+fn shown(result: &AuditResult) -> Vec<Metric> {
+    SHOWN
+        .into_iter()
+        .filter(|m| result.metrics.iter().any(|i| i.id == *m))
+        .collect()
+}
+
+fn row(g: &GroupResult, metrics: &[Metric]) -> Vec<String> {
+    let mut r = vec![group(&g.key)];
+    for m in metrics {
+        r.push(g.metric(*m).map_or_else(String::new, |e| num(&e.value)));
+    }
+    r
+}
+
+/// Renders the result for a terminal.
+pub fn table(result: &AuditResult) -> String {
+    let mut out = String::new();
+    let i = &result.input;
+    let _ = writeln!(out, "aequo audit of {} ({})", i.source, i.format);
+    let _ = writeln!(
+        out,
+        "label: {}   prediction: {}{}",
+        i.label,
+        i.prediction,
+        i.weight
+            .as_ref()
+            .map_or_else(String::new, |w| format!("   weight: {w}"))
+    );
+    let _ = write!(out, "rows: {} read, {} audited", i.rows_read, i.rows_used);
+    for d in &i.dropped {
+        let _ = write!(out, ", {} dropped ({})", d.rows, d.reason);
+    }
+    out.push('\n');
+    for (attr, n) in &i.missing_sensitive {
+        if *n > 0 {
+            let _ = writeln!(out, "missing {attr}: {n} rows (reported as its own level)");
+        }
+    }
+    for w in &i.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+
+    out.push_str("\nCriteria (between groups: largest vs smallest group)\n");
+    let header: Vec<String> = [
+        "grouping",
+        "demographic parity diff",
+        "ratio",
+        "equalized odds diff",
+        "equal opportunity diff",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let mut rows = Vec::new();
+    for g in &result.groupings {
+        let name = g
+            .attributes
+            .iter()
+            .map(|a| a.0.as_str())
+            .collect::<Vec<_>>()
+            .join(" × ");
+        let find = |n: &str, agg: Option<&str>| {
+            result
+                .criteria
+                .iter()
+                .find(|c| {
+                    c.name == n
+                        && c.grouping == g.attributes
+                        && c.method == Method::BetweenGroups
+                        && c.agg.as_deref() == agg
+                })
+                .map_or_else(String::new, |c| num(&c.value))
+        };
+        rows.push(vec![
+            name,
+            find("demographic_parity_difference", None),
+            find("demographic_parity_ratio", None),
+            find("equalized_odds_difference", Some("worst_case")),
+            find("equal_opportunity_difference", None),
+        ]);
+    }
+    out.push_str(&grid(&header, &rows));
+
+    let metrics = shown(result);
+    for g in &result.groupings {
+        let name = g
+            .attributes
+            .iter()
+            .map(|a| a.0.as_str())
+            .collect::<Vec<_>>()
+            .join(" × ");
+        let _ = writeln!(
+            out,
+            "\n{name}{}",
+            if g.empty_cells > 0 {
+                format!(" ({} empty combinations not shown)", g.empty_cells)
+            } else {
+                String::new()
+            }
+        );
+        let mut header = vec!["group".to_owned()];
+        header.extend(metrics.iter().map(|m| m.id().to_owned()));
+        let mut rows: Vec<Vec<String>> = g.groups.iter().map(|x| row(x, &metrics)).collect();
+        rows.push(row(&result.overall, &metrics));
+        out.push_str(&grid(&header, &rows));
+    }
+    if !result.reference_comparisons.is_empty() {
+        out.push_str(
+            "\nAgainst the reference level (AIF360 orientation: unprivileged vs privileged)\n",
+        );
+        let names = [
+            "disparate_impact",
+            "statistical_parity_difference",
+            "equal_opportunity_difference",
+            "average_odds_difference",
+        ];
+        let mut header = vec![
+            "attribute".to_owned(),
+            "privileged".to_owned(),
+            "unprivileged".to_owned(),
+        ];
+        header.extend(names.iter().map(|s| (*s).to_owned()));
+        let rows: Vec<Vec<String>> = result
+            .reference_comparisons
+            .iter()
+            .map(|c| {
+                let mut r = vec![
+                    c.attribute.0.clone(),
+                    c.privileged.to_string(),
+                    c.unprivileged
+                        .as_ref()
+                        .map_or_else(|| "all others".to_owned(), ToString::to_string),
+                ];
+                for n in names {
+                    r.push(
+                        c.values
+                            .iter()
+                            .find(|v| v.name == n)
+                            .map_or_else(String::new, |v| num(&v.value)),
+                    );
+                }
+                r
+            })
+            .collect();
+        out.push_str(&grid(&header, &rows));
+    }
+    for r in &result.rules {
+        let name = r
+            .grouping
+            .iter()
+            .map(|a| a.0.as_str())
+            .collect::<Vec<_>>()
+            .join(" × ");
+        let verdict = match r.holds {
+            Some(true) => "holds".to_owned(),
+            Some(false) => format!(
+                "violated by {}",
+                r.below
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => "cannot be evaluated".to_owned(),
+        };
+        let _ = writeln!(out, "\nfour-fifths rule on {name}: {verdict}");
+    }
+    let _ = writeln!(out, "\nintervals: {}", result.interval_method);
+    out
+}
