@@ -107,7 +107,7 @@ pub(crate) fn open(
 ) -> Result<Batches, DataError> {
     let p = path.to_owned();
     let mut rows_done = 0u64;
-    let mut wrap = move |r: Result<RecordBatch, arrow_schema::ArrowError>| match r {
+    let wrap = move |r: Result<RecordBatch, arrow_schema::ArrowError>| match r {
         Ok(b) => {
             rows_done += b.num_rows() as u64;
             Ok(b)
@@ -140,7 +140,7 @@ pub(crate) fn open(
             let reader = builder
                 .build(BufReader::with_capacity(1 << 20, file))
                 .map_err(|e| malformed(path, format, String::new(), e))?;
-            Box::new(reader.map(move |r| wrap(r)))
+            Box::new(reader.map(wrap))
         }
         Format::Parquet => {
             let b = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
@@ -152,19 +152,19 @@ pub(crate) fn open(
                 .with_batch_size(batch_size)
                 .build()
                 .map_err(|e| malformed(path, format, String::new(), e))?;
-            Box::new(reader.map(move |r| wrap(r)))
+            Box::new(reader.map(wrap))
         }
         Format::Arrow => {
             let projection = Some(indices.to_vec());
             match arrow_ipc::reader::FileReader::try_new(BufReader::new(file), projection.clone()) {
-                Ok(r) => Box::new(r.map(move |r| wrap(r))),
+                Ok(r) => Box::new(r.map(wrap)),
                 Err(_) => {
                     let r = arrow_ipc::reader::StreamReader::try_new(
                         BufReader::new(open_file(path)?),
                         projection,
                     )
                     .map_err(|e| malformed(path, format, String::new(), e))?;
-                    Box::new(r.map(move |r| wrap(r)))
+                    Box::new(r.map(wrap))
                 }
             }
         }
@@ -184,7 +184,7 @@ pub(crate) fn open(
                 .with_batch_size(batch_size)
                 .build(BufReader::with_capacity(1 << 20, file))
                 .map_err(|e| malformed(path, format, String::new(), e))?;
-            Box::new(reader.map(move |r| wrap(r)))
+            Box::new(reader.map(wrap))
         }
     })
 }

@@ -231,7 +231,7 @@ pub fn write(
     let out = BufWriter::with_capacity(1 << 20, file);
     enum W {
         Parquet(Box<parquet::arrow::ArrowWriter<BufWriter<File>>>),
-        Csv(arrow_csv::Writer<BufWriter<File>>),
+        Csv(Box<arrow_csv::Writer<BufWriter<File>>>),
         Ipc(Box<arrow_ipc::writer::FileWriter<BufWriter<File>>>),
     }
     let mut w = match format {
@@ -244,7 +244,7 @@ pub fn write(
                     .map_err(|e| err(&e))?,
             ))
         }
-        crate::Format::Csv => W::Csv(arrow_csv::Writer::new(out)),
+        crate::Format::Csv => W::Csv(Box::new(arrow_csv::Writer::new(out))),
         crate::Format::Arrow => W::Ipc(Box::new(
             arrow_ipc::writer::FileWriter::try_new(out, &schema()).map_err(|e| err(&e))?,
         )),

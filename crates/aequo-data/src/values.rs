@@ -180,8 +180,8 @@ impl Binary {
             }
             None => {
                 let parsed = match numeric {
-                    Some(x) if x == 0.0 => Some(false),
-                    Some(x) if x == 1.0 => Some(true),
+                    Some(0.0) => Some(false),
+                    Some(1.0) => Some(true),
                     Some(_) => None,
                     None => match v.to_ascii_lowercase().as_str() {
                         "0" | "0.0" | "false" => Some(false),
