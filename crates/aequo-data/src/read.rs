@@ -115,7 +115,7 @@ pub(crate) fn open(
         Err(e) => Err(malformed(
             &p,
             format,
-            format!(" after data row {rows_done}"),
+            format!(" in the batch starting at data row {}", rows_done + 1),
             e,
         )),
     };
