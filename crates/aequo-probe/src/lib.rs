@@ -1,2 +1,24 @@
-//! Counterfactual probing of language models for social bias (issue 6): suites, model backends,
-//! the run journal and the probe metrics. Not yet built.
+//! Counterfactual probing of language models for social bias (issue 6).
+//!
+//! The same prompt is asked many times with one demographic detail changed, and the answers are
+//! compared with honest statistics. The crate is organised along the pipeline, with generation
+//! and scoring kept apart (DESIGN principle 4):
+//!
+//! * [`model`] — the one model interface ([`model::ModelBackend`]), requests and responses;
+//! * [`embedded`] — the in-process GGUF backend (candle), with [`tokenizer`] rebuilt from the GGUF;
+//! * [`decision`] — reading a yes/no decision off next-token log-probabilities;
+//! * [`journal`] — the append-only, fsynced run journal keyed by request content hash;
+//! * [`suite`] — probe suites as YAML data, expanded into requests;
+//! * [`metrics`] — probe metrics with cluster-bootstrap intervals, computed from the journal;
+//! * [`cli`] — the `aequo probe` subcommands.
+
+pub mod decision;
+pub mod embedded;
+pub mod error;
+pub mod journal;
+
+pub mod model;
+
+pub mod tokenizer;
+
+pub use error::{ProbeError, Result};
