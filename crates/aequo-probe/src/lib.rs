@@ -18,6 +18,7 @@ pub mod error;
 pub mod journal;
 
 pub mod model;
+pub mod suite;
 
 pub mod tokenizer;
 
