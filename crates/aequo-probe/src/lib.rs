@@ -16,6 +16,7 @@ pub mod decision;
 pub mod embedded;
 pub mod error;
 pub mod journal;
+pub mod metrics;
 
 pub mod model;
 pub mod suite;
