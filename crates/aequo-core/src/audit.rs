@@ -236,7 +236,7 @@ pub struct GroupingResult {
     pub attributes: Vec<AttributeName>,
     /// Groups with at least one row.
     pub groups: Vec<GroupResult>,
-    /// Combinations of levels with no rows (not listed in `groups`).
+    /// Combinations of (non-missing) levels with no rows (not listed in `groups`).
     pub empty_cells: usize,
     /// The reference group, when every attribute has a reference level.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -473,7 +473,10 @@ impl Ctx<'_> {
         for cell in t.cells() {
             let rows = t.rows(cell);
             if rows == 0 {
-                empty += 1;
+                // Every attribute has a missing level; its empty combinations are not news.
+                if !t.key(cell).has_missing() {
+                    empty += 1;
+                }
                 continue;
             }
             groups.push(self.group(
@@ -1092,7 +1095,7 @@ mod tests {
         // intersections: 4 cells, none empty
         let x = r.grouping(&["sex", "race"]).unwrap();
         assert_eq!(x.groups.len(), 4);
-        assert_eq!(x.empty_cells, 5); // 3×3 cells with missing levels, 4 populated
+        assert_eq!(x.empty_cells, 0); // the 5 empty cells all involve a missing level
         assert!(!r.criteria.is_empty());
     }
 

@@ -11,6 +11,17 @@ pub(crate) fn num(v: &Value) -> String {
     }
 }
 
+/// A value with the half-width of its interval, e.g. `0.4525 ±0.0031` (the larger side of an
+/// asymmetric interval).
+pub(crate) fn num_ci(e: &aequo_core::audit::Estimate) -> String {
+    match (e.value, e.ci) {
+        (Value::Defined(x), Some(ci)) => {
+            format!("{x:.4} ±{:.4}", (ci.upper - x).max(x - ci.lower))
+        }
+        _ => num(&e.value),
+    }
+}
+
 /// A group's label ("overall" for the empty key).
 pub(crate) fn group(key: &GroupKey) -> String {
     if key.0.is_empty() {

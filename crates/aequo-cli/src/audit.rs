@@ -1,0 +1,181 @@
+//! `aequo audit`: scan a file into a count tensor, audit it, render the result.
+
+use std::path::PathBuf;
+
+use aequo_core::audit::{audit, AuditOptions, Rule};
+use aequo_core::Metric;
+use aequo_data::{scan, Format, OnMissing, Prediction, ScanSpec};
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+
+use crate::output;
+
+/// How to render the result.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned tables for a terminal.
+    Table,
+    /// The full result as JSON (schema aequo.audit/1, see docs/schema.md).
+    Json,
+}
+
+/// What to do with rows whose label, prediction, score or weight is missing.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum MissingPolicy {
+    /// Stop with an error naming the row.
+    Error,
+    /// Skip such rows and report how many.
+    Drop,
+}
+
+/// Arguments of `aequo audit`.
+#[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("prediction").required(true).args(["pred", "score"]))]
+pub struct AuditArgs {
+    /// The input file (CSV, TSV, Parquet, Arrow IPC or NDJSON).
+    pub file: PathBuf,
+    /// The label (ground truth) column.
+    #[arg(long)]
+    pub label: String,
+    /// The predicted-label column.
+    #[arg(long)]
+    pub pred: Option<String>,
+    /// A score column; the prediction is `score >= --threshold`.
+    #[arg(long, requires = "threshold")]
+    pub score: Option<String>,
+    /// Decision threshold for --score.
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// Sensitive attribute columns, comma-separated; every marginal and intersection is audited.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub sensitive: Vec<String>,
+    /// A sample-weight column (rates become weighted, as Fairlearn's sample_weight).
+    #[arg(long)]
+    pub weight: Option<String>,
+    /// The label's positive class, when it is not 0/1 or true/false.
+    #[arg(long)]
+    pub pos_label: Option<String>,
+    /// The prediction's positive class (defaults to --pos-label).
+    #[arg(long)]
+    pub pred_pos_label: Option<String>,
+    /// Reference ("privileged") level, as ATTRIBUTE=VALUE; may be repeated.
+    #[arg(long = "reference", value_name = "ATTRIBUTE=VALUE")]
+    pub reference: Vec<String>,
+    /// Metrics to report, comma-separated (default: all). E.g. selection_rate,tpr,fpr.
+    #[arg(long, value_delimiter = ',')]
+    pub metrics: Vec<String>,
+    /// Named rules to evaluate, e.g. four-fifths (never applied unless asked for).
+    #[arg(long = "rule", value_name = "RULE")]
+    pub rules: Vec<String>,
+    /// Largest intersection to evaluate, in number of attributes (default: all).
+    #[arg(long)]
+    pub max_depth: Option<usize>,
+    /// Confidence level of intervals.
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Missing label/prediction/score/weight: stop with an error, or drop the row.
+    #[arg(long, value_enum, default_value_t = MissingPolicy::Error)]
+    pub on_missing: MissingPolicy,
+    /// Extra text meaning "missing" (besides empty and null); may be repeated, e.g. --na '?'.
+    #[arg(long = "na", value_name = "TEXT")]
+    pub na_values: Vec<String>,
+    /// The input's format, when the file name does not tell it.
+    #[arg(long)]
+    pub input_format: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Write the output here instead of to stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No status messages.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl AuditArgs {
+    fn spec(&self) -> anyhow::Result<ScanSpec> {
+        let prediction = match (&self.pred, &self.score, self.threshold) {
+            (Some(p), None, None) => Prediction::Column(p.clone()),
+            (None, Some(s), Some(t)) => {
+                if !t.is_finite() {
+                    bail!("--threshold must be a finite number, not {t}");
+                }
+                Prediction::Score {
+                    column: s.clone(),
+                    threshold: t,
+                }
+            }
+            (Some(_), _, Some(_)) => bail!("--threshold goes with --score, not --pred"),
+            _ => bail!("give either --pred COLUMN, or --score COLUMN with --threshold T"),
+        };
+        let mut spec = ScanSpec::new(self.label.clone(), prediction, self.sensitive.clone());
+        spec.weight = self.weight.clone();
+        spec.pos_label = self.pos_label.clone();
+        spec.pred_pos_label = self.pred_pos_label.clone();
+        spec.on_missing = match self.on_missing {
+            MissingPolicy::Error => OnMissing::Error,
+            MissingPolicy::Drop => OnMissing::Drop,
+        };
+        spec.na_values = self.na_values.clone();
+        spec.format = match &self.input_format {
+            None => None,
+            Some(f) => Some(Format::from_name(f).with_context(|| {
+                format!("unknown --input-format '{f}'; use csv, tsv, parquet, arrow or ndjson")
+            })?),
+        };
+        Ok(spec)
+    }
+
+    fn options(&self) -> anyhow::Result<AuditOptions> {
+        let mut o = AuditOptions {
+            confidence: self.confidence,
+            max_depth: self.max_depth,
+            ..AuditOptions::default()
+        };
+        if !self.metrics.is_empty() {
+            o.metrics = self
+                .metrics
+                .iter()
+                .map(|m| {
+                    Metric::from_id(m).with_context(|| {
+                        format!(
+                            "unknown metric '{m}'; known metrics: {}",
+                            Metric::ALL.map(Metric::id).join(", ")
+                        )
+                    })
+                })
+                .collect::<anyhow::Result<_>>()?;
+        }
+        for r in &self.reference {
+            let Some((a, v)) = r.split_once('=') else {
+                bail!("--reference '{r}' must be ATTRIBUTE=VALUE, e.g. race=White");
+            };
+            o.reference.push((a.trim().to_owned(), v.trim().to_owned()));
+        }
+        for r in &self.rules {
+            o.rules.push(
+                Rule::from_id(r)
+                    .with_context(|| format!("unknown rule '{r}'; known rules: four-fifths"))?,
+            );
+        }
+        if self.max_depth == Some(0) {
+            bail!("--max-depth must be at least 1");
+        }
+        Ok(o)
+    }
+}
+
+/// Runs `aequo audit`.
+pub fn run(a: &AuditArgs) -> anyhow::Result<()> {
+    let spec = a.spec()?;
+    let options = a.options()?;
+    let s = scan(&a.file, &spec)?;
+    let result = audit(&s.tensor, s.summary, &options)
+        .with_context(|| format!("cannot audit {}", a.file.display()))?;
+    let text = match a.format {
+        OutputFormat::Table => aequo_report::table(&result),
+        OutputFormat::Json => aequo_report::json(&result),
+    };
+    output::emit(&text, a.out.as_deref(), a.quiet)
+}
