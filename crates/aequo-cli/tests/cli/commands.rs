@@ -1,0 +1,116 @@
+//! The commands' behaviour: synth writes what it says, demo runs end to end, outputs parse.
+
+use crate::{aequo, text};
+
+#[test]
+fn synth_writes_rows_and_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("s.csv");
+    let truth = dir.path().join("t.json");
+    let o = aequo(&[
+        "synth",
+        "--rows",
+        "1000",
+        "--out",
+        data.to_str().unwrap(),
+        "--truth",
+        truth.to_str().unwrap(),
+        "--seed",
+        "3",
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let csv = std::fs::read_to_string(&data).unwrap();
+    assert_eq!(csv.lines().count(), 1001);
+    assert!(csv.starts_with("applicant_id,sex,race,age_band,region,income,repaid,score,approved"));
+    let t: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&truth).unwrap()).unwrap();
+    assert_eq!(t["schema"], "aequo.synth-truth/1");
+    // same seed, same table
+    let again = dir.path().join("s2.csv");
+    assert!(aequo(&[
+        "synth",
+        "--rows",
+        "1000",
+        "--out",
+        again.to_str().unwrap(),
+        "--seed",
+        "3",
+        "-q"
+    ])
+    .status
+    .success());
+    assert_eq!(
+        std::fs::read(&data).unwrap(),
+        std::fs::read(&again).unwrap()
+    );
+}
+
+#[test]
+fn demo_runs_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = aequo(&[
+        "demo",
+        "--dir",
+        dir.path().to_str().unwrap(),
+        "--rows",
+        "50000",
+    ]);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stdout.contains("sex × race × age_band"), "{stdout}");
+    assert!(stdout.contains("truth"), "{stdout}");
+    let r: aequo_core::AuditResult =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("audit.json")).unwrap())
+            .unwrap();
+    assert_eq!(r.schema, aequo_core::audit::SCHEMA);
+    assert_eq!(r.input.rows_used, 50_000);
+    assert_eq!(r.groupings.len(), 7);
+}
+
+#[test]
+fn json_output_round_trips_and_table_is_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("s.parquet");
+    assert!(aequo(&[
+        "synth",
+        "--rows",
+        "5000",
+        "--out",
+        data.to_str().unwrap(),
+        "-q"
+    ])
+    .status
+    .success());
+    let base = [
+        "audit",
+        data.to_str().unwrap(),
+        "--label",
+        "repaid",
+        "--score",
+        "score",
+        "--threshold",
+        "0.5",
+        "--sensitive",
+        "sex,race",
+    ];
+    let mut json_args = base.to_vec();
+    json_args.extend(["--format", "json"]);
+    let o = aequo(&json_args);
+    assert!(o.status.success());
+    let r: aequo_core::AuditResult = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r.input.prediction, "score >= 0.5");
+    assert_eq!(r.groupings.len(), 3);
+    let o = aequo(&base);
+    let (stdout, _) = text(&o);
+    assert!(
+        stdout.contains("Criteria (between groups") && stdout.contains("female × Black"),
+        "{stdout}"
+    );
+    // --out writes the file and says so
+    let out = dir.path().join("r/audit.json");
+    json_args.extend(["--out", out.to_str().unwrap()]);
+    let o = aequo(&json_args);
+    assert!(o.status.success());
+    assert!(text(&o).1.contains("wrote"));
+    assert!(out.exists());
+}
