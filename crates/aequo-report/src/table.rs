@@ -6,7 +6,7 @@ use aequo_core::audit::{AuditResult, GroupResult};
 use aequo_core::disparity::Method;
 use aequo_core::Metric;
 
-use crate::text::{grid, group, num, num_ci};
+use crate::text::{count, grid, group, num, num_ci};
 
 /// The metrics shown in terminal tables (all are in the JSON).
 const SHOWN: [Metric; 7] = [
@@ -29,7 +29,13 @@ fn shown(result: &AuditResult) -> Vec<Metric> {
 fn row(g: &GroupResult, metrics: &[Metric]) -> Vec<String> {
     let mut r = vec![group(&g.key)];
     for m in metrics {
-        r.push(g.metric(*m).map_or_else(String::new, num_ci));
+        r.push(g.metric(*m).map_or_else(String::new, |e| {
+            if *m == Metric::Count {
+                count(&e.value)
+            } else {
+                num_ci(e)
+            }
+        }));
     }
     r
 }

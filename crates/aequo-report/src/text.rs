@@ -2,10 +2,17 @@
 
 use aequo_core::{GroupKey, Value};
 
-/// A value with 4 significant decimals, or a short reason.
+/// A count (an integer-valued number) without decimals.
+pub(crate) fn count(v: &Value) -> String {
+    match v {
+        Value::Defined(x) => format!("{x:.0}"),
+        Value::Undefined(_) => "undef".to_owned(),
+    }
+}
+
+/// A value with 4 decimals, or a short reason.
 pub(crate) fn num(v: &Value) -> String {
     match v {
-        Value::Defined(x) if x.fract() == 0.0 && x.abs() < 1e15 => format!("{x:.0}"),
         Value::Defined(x) => format!("{x:.4}"),
         Value::Undefined(_) => "undef".to_owned(),
     }
