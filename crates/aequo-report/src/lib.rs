@@ -1,14 +1,26 @@
 //! # aequo-report
 //!
 //! Renders an [`aequo_core::AuditResult`] for people and programs: [`json`] (the versioned,
-//! documented schema), [`table`] (a terminal view), and more renderers beside them. Renderers
-//! read the result and never recompute a metric: every number shown is one the core computed.
+//! documented schema), [`table`] (a terminal view), [`markdown`] (for pull requests and model
+//! cards, with charts as linked SVG files) and [`html`] (one self-contained page with inline SVG
+//! charts that opens in any browser and prints to PDF). The charts are components in [`chart`],
+//! reusable by other front ends. Renderers read the result and never recompute a metric: every
+//! number shown is one the core computed.
 
 #![warn(missing_docs)]
 
+pub mod chart;
+mod figures;
+mod format;
+pub mod html;
 pub mod json;
+pub mod markdown;
 pub mod table;
 mod text;
+mod view;
 
+pub use html::{html, HtmlOptions};
 pub use json::json;
+pub use markdown::{markdown, ChartFile, MarkdownOptions, MarkdownOutput};
 pub use table::table;
+pub use view::Thresholds;
