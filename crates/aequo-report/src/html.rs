@@ -133,13 +133,17 @@ fn summary(
     opts: &HtmlOptions,
 ) {
     toc.push(("summary", "Summary"));
+    // The headline, then the criteria at a glance, then each finding in words.
+    let paras = view::summary(result, &opts.thresholds, opts.min_cell);
+    let (head, findings) = paras
+        .split_first()
+        .map_or((None, &[][..]), |(h, r)| (Some(h), r));
     out.push_str(
-        "<section id=\"summary\" aria-labelledby=\"summary-h\"><h2 id=\"summary-h\">Summary</h2>\n<ul class=\"findings\">",
+        "<section id=\"summary\" aria-labelledby=\"summary-h\"><h2 id=\"summary-h\">Summary</h2>\n",
     );
-    for p in view::summary(result, &opts.thresholds, opts.min_cell) {
-        let _ = write!(out, "<li>{}</li>", spans(&p));
+    if let Some(h) = head {
+        let _ = writeln!(out, "<p class=\"lead\">{}</p>", spans(h));
     }
-    out.push_str("</ul>\n");
     // Criteria × groupings.
     let t = &opts.thresholds;
     let _ = write!(
@@ -193,7 +197,11 @@ fn summary(
         }
         out.push_str("</tr>");
     }
-    out.push_str("</tbody></table></div>\n</section>\n");
+    out.push_str("</tbody></table></div>\n<ul class=\"findings\">");
+    for p in findings {
+        let _ = write!(out, "<li>{}</li>", spans(p));
+    }
+    out.push_str("</ul>\n</section>\n");
 }
 
 fn gslug(result: &AuditResult, gi: usize) -> String {

@@ -154,17 +154,19 @@ pub fn markdown(result: &AuditResult, opts: &MarkdownOptions) -> MarkdownOutput 
         count(i.rows_used)
     );
 
+    // The headline, then the criteria at a glance, then each finding in words.
     out.push_str("## Summary\n\n");
-    for p in view::summary(result, &opts.thresholds, opts.min_cell) {
-        let _ = writeln!(out, "- {}", spans(&p));
+    let paras = view::summary(result, &opts.thresholds, opts.min_cell);
+    let (head, findings) = paras
+        .split_first()
+        .map_or((None, &[][..]), |(h, r)| (Some(h), r));
+    if let Some(h) = head {
+        let _ = writeln!(out, "{}\n", spans(h));
     }
-    out.push('\n');
-
-    // Criteria × groupings.
     let t = &opts.thresholds;
     let _ = writeln!(
         out,
-        "## Criteria by grouping\n\nDifference between the highest and the lowest group (ratio in parentheses); \
+        "Difference between the highest and the lowest group (ratio in parentheses); \
          a criterion holds when the difference is at most {} and the ratio at least {}.\n",
         md(&crate::format::short(t.difference)),
         md(&crate::format::short(t.ratio))
@@ -202,6 +204,10 @@ pub fn markdown(result: &AuditResult, opts: &MarkdownOptions) -> MarkdownOutput 
             }
         }
         out.push('\n');
+    }
+    out.push('\n');
+    for p in findings {
+        let _ = writeln!(out, "- {}", spans(p));
     }
     out.push('\n');
 

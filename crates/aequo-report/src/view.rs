@@ -11,7 +11,7 @@ use aequo_core::audit::{AuditResult, CriterionResult, GroupResult, GroupingResul
 use aequo_core::disparity::Method;
 use aequo_core::{GroupKey, Metric, Value};
 
-use crate::format::{count, group, interval, lower_first, percent, short, value};
+use crate::format::{count, group, interval, lower_first, number, percent, short, value};
 
 /// The tolerances a report's summary judges criteria by.
 ///
@@ -407,54 +407,90 @@ pub(crate) fn summary(result: &AuditResult, t: &Thresholds, min_cell: u64) -> Ve
         out.push(p);
     }
 
-    for r in &result.rules {
-        let mut p = vec![Span::Strong("Four-fifths rule".to_owned()), text(" on ")];
-        p.push(Span::Name(
+    // The four-fifths rule, when asked for: one line over all groupings, naming for each
+    // violation the group with the lowest ratio (the rest are in the tables).
+    if !result.rules.is_empty() {
+        let name = |r: &aequo_core::audit::RuleResult| {
             r.grouping
                 .iter()
                 .map(|a| a.0.as_str())
                 .collect::<Vec<_>>()
-                .join(" × "),
-        ));
-        match r.holds {
-            Some(true) => p.push(text(": holds.")),
-            Some(false) => {
+                .join(" × ")
+        };
+        let mut p = vec![Span::Strong("Four-fifths rule".to_owned())];
+        let holds: Vec<_> = result
+            .rules
+            .iter()
+            .filter(|r| r.holds == Some(true))
+            .collect();
+        let violated: Vec<_> = result
+            .rules
+            .iter()
+            .filter(|r| r.holds == Some(false))
+            .collect();
+        let unknown: Vec<_> = result.rules.iter().filter(|r| r.holds.is_none()).collect();
+        let mut first = true;
+        let mut clause = |p: &mut Vec<Span>, words: &str| {
+            p.push(text(if first {
+                format!(": {words} ")
+            } else {
+                format!("; {words} ")
+            }));
+            first = false;
+        };
+        if !holds.is_empty() {
+            clause(&mut p, "holds on");
+            for (k, r) in holds.iter().enumerate() {
+                if k > 0 {
+                    p.push(text(", "));
+                }
+                p.push(Span::Name(name(r)));
+            }
+        }
+        if !violated.is_empty() {
+            clause(&mut p, "violated on");
+            for (k, r) in violated.iter().enumerate() {
+                if k > 0 {
+                    p.push(text(", "));
+                }
+                p.push(Span::Name(name(r)));
+                // The group with the lowest ratio: a comparison of the core's ratios.
+                let lowest = r
+                    .below
+                    .iter()
+                    .filter_map(|key| {
+                        r.ratios
+                            .iter()
+                            .find(|(x, _)| x == key)
+                            .and_then(|(_, v)| v.get().map(|v| (key, v)))
+                    })
+                    .min_by(|a, b| a.1.total_cmp(&b.1));
                 p.push(text(format!(
-                    ": violated by {} of {} groups: ",
+                    " ({} of {} groups",
                     r.below.len(),
                     r.ratios.len()
                 )));
-                const LISTED: usize = 5;
-                // The lowest ratios first; the rest are in the tables.
-                let mut below: Vec<(&GroupKey, f64)> = r
-                    .below
-                    .iter()
-                    .map(|k| {
-                        let v = r
-                            .ratios
-                            .iter()
-                            .find(|(x, _)| x == k)
-                            .and_then(|(_, v)| v.get());
-                        (k, v.unwrap_or(f64::MAX))
-                    })
-                    .collect();
-                below.sort_by(|a, b| a.1.total_cmp(&b.1));
-                for (k, (key, _)) in below.iter().take(LISTED).enumerate() {
-                    if k > 0 {
-                        p.push(text(", "));
-                    }
+                if let Some((key, v)) = lowest {
+                    p.push(text(", lowest "));
                     p.push(Span::Name(group(key)));
-                    if let Some((_, v)) = r.ratios.iter().find(|(x, _)| x == *key) {
-                        p.push(text(format!(" ({})", value(v))));
-                    }
+                    p.push(text(format!(" at {}", number(v))));
                 }
-                if below.len() > LISTED {
-                    p.push(text(format!(" and {} more", below.len() - LISTED)));
-                }
-                p.push(text("."));
+                p.push(text(")"));
             }
-            None => p.push(text(": cannot be evaluated.")),
         }
+        if !unknown.is_empty() {
+            clause(&mut p, "cannot be evaluated on");
+            for (k, r) in unknown.iter().enumerate() {
+                if k > 0 {
+                    p.push(text(", "));
+                }
+                p.push(Span::Name(name(r)));
+            }
+        }
+        p.push(text(format!(
+            ". A group's selection rate below {} of the highest group's is evidence of adverse impact under US employment guidelines.",
+            result.rules.first().map_or_else(String::new, |r| short(r.threshold))
+        )));
         out.push(p);
     }
 

@@ -9,11 +9,11 @@ use std::fmt::Write;
 use super::{esc, hatch_pattern, open_svg, px, shorten, OKABE_ITO};
 use crate::format::{count, lower_first, number, short};
 
-const WIDTH: f64 = 640.0;
+const WIDTH: f64 = 550.0;
 const ROW: f64 = 20.0;
 const BAR: f64 = 12.0;
 const TOP: f64 = 46.0;
-const RIGHT: f64 = 118.0;
+const RIGHT: f64 = 112.0;
 const MAX_LABEL: usize = 32;
 
 /// One group's bar.

@@ -82,7 +82,7 @@ impl HeatMap {
 
     /// The chart's height in pixels.
     pub fn height(&self) -> f64 {
-        TOP + self.rows.len() as f64 * CELL_H + 64.0
+        TOP + self.rows.len() as f64 * CELL_H + 78.0
     }
 
     /// The cell's position on the colour scale, in [-1, 1]. The subtraction places the cell on
@@ -259,18 +259,23 @@ impl HeatMap {
         }
         // Legend: the scale from "overall − extent" to "overall + extent", and the hatch.
         let ly = TOP + self.rows.len() as f64 * CELL_H + 18.0;
-        let lx = x0;
-        let lw = 200.0;
+        let lw = 240.0;
+        let lx = (x0 + self.cols.len() as f64 * CELL_W / 2.0 - lw / 2.0).max(8.0);
         let _ = write!(
             s,
             "<g class=\"legend\" aria-hidden=\"true\" font-size=\"11\" fill=\"#333\">\
              <rect x=\"{a}\" y=\"{b}\" width=\"{lw}\" height=\"10\" fill=\"url(#{id}-scale)\" stroke=\"#999\" stroke-width=\"0.5\"/>\
-             <text x=\"{a}\" y=\"{c}\" text-anchor=\"start\">−{e} (below)</text>\
+             <text x=\"{a}\" y=\"{c}\" text-anchor=\"start\">−{e}</text>\
              <text x=\"{m}\" y=\"{c}\" text-anchor=\"middle\">overall {o}</text>\
-             <text x=\"{r}\" y=\"{c}\" text-anchor=\"end\">+{e} (above)</text>",
+             <text x=\"{r}\" y=\"{c}\" text-anchor=\"end\">+{e}</text>\
+             <text x=\"{bl}\" y=\"{d}\" text-anchor=\"end\">below</text>\
+             <text x=\"{ab}\" y=\"{d}\" text-anchor=\"start\">above</text>",
             a = px(lx),
             b = px(ly),
-            c = px(ly + 24.0),
+            c = px(ly + 23.0),
+            d = px(ly + 9.0),
+            bl = px(lx - 4.0),
+            ab = px(lx + lw + 4.0),
             m = px(lx + lw / 2.0),
             r = px(lx + lw),
             e = number(self.extent),
@@ -283,10 +288,10 @@ impl HeatMap {
                  <rect x=\"{a}\" y=\"{b}\" width=\"16\" height=\"12\" fill=\"url(#{id}-hatch)\" opacity=\"0.45\"/>\
                  <text x=\"{t}\" y=\"{c}\">† {}</text>",
                 esc(&self.small_label),
-                a = px(lx + lw + 20.0),
-                b = px(ly - 1.0),
-                t = px(lx + lw + 42.0),
-                c = px(ly + 9.0)
+                a = px(lx),
+                b = px(ly + 32.0),
+                t = px(lx + 22.0),
+                c = px(ly + 42.0)
             );
         }
         s.push_str("</g></svg>");

@@ -125,6 +125,42 @@ fn screenshot(
     decode(&r["data"])
 }
 
+/// A screenshot of the page region `rect` ({x, y, width, height}), scaled.
+fn screenshot_clip(
+    b: &mut Chromium,
+    session: &str,
+    rect: &Value,
+    scale: f64,
+) -> Result<Vec<u8>, String> {
+    let r = b.call(
+        Some(session),
+        "Page.captureScreenshot",
+        json!({"format": "png", "captureBeyondViewport": true,
+               "clip": {"x": rect["x"], "y": rect["y"], "width": rect["width"], "height": rect["height"], "scale": scale}}),
+    )?;
+    decode(&r["data"])
+}
+
+/// The page region of the first heat map.
+const RECT_OF_FIRST_HEATMAP: &str = r#"(() => {
+  const r = document.querySelector('svg.chart[id^="heat-"]').closest('figure').getBoundingClientRect();
+  return { x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height };
+})()"#;
+
+/// Hides all but the summary, the selection-rate bar charts and the deepest intersection's
+/// first two heat maps; returns the region from the top of the page to the end of those.
+const DOCS_VIEW: &str = r#"(() => {
+  const hide = e => { e.style.display = 'none'; };
+  document.querySelectorAll('#metrics > section.metric:not(#m-selection_rate)').forEach(hide);
+  document.querySelectorAll('#m-selection_rate details').forEach(hide);
+  const first = document.querySelector('#intersections details');
+  document.querySelectorAll('#intersections details').forEach(d => { if (d !== first) hide(d); });
+  const figs = first.querySelectorAll('figure');
+  figs.forEach((f, i) => { if (i > 1) hide(f); });
+  const bottom = figs[Math.min(1, figs.length - 1)].getBoundingClientRect().bottom + scrollY;
+  return { x: 0, y: 0, width: document.documentElement.clientWidth, height: Math.ceil(bottom + 12) };
+})()"#;
+
 fn decode(v: &Value) -> Result<Vec<u8>, String> {
     base64::engine::general_purpose::STANDARD
         .decode(v.as_str().ok_or("no data")?)
@@ -265,11 +301,24 @@ fn report_renders_in_headless_chromium() {
         png.len(),
         pdf.len()
     );
+    // The first heat map on its own, as an artifact to look at.
+    let rect = b
+        .eval(&loaded.session, RECT_OF_FIRST_HEATMAP)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let heat =
+        screenshot_clip(&mut b, &loaded.session, &rect, 1.0).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("report-synthetic-heatmap.png"), heat).unwrap();
     if std::env::var("AEQUO_UPDATE_DOCS").as_deref() == Ok("1") {
-        let top = screenshot(&mut b, &loaded.session, Some((1200.0, 1500.0))).unwrap();
+        // For people: the summary, one metric's bar charts and the deepest heat maps.
+        let rect = b
+            .eval(&loaded.session, DOCS_VIEW)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let png =
+            screenshot_clip(&mut b, &loaded.session, &rect, 0.67).unwrap_or_else(|e| panic!("{e}"));
         let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
         std::fs::create_dir_all(&docs).unwrap();
-        std::fs::write(docs.join("report-synthetic.png"), top).unwrap();
+        std::fs::write(docs.join("report-synthetic.png"), &png).unwrap();
+        eprintln!("docs/report-synthetic.png: {} bytes", png.len());
     }
 
     // Names that are markup stay text: no script of theirs runs, no image of theirs loads.
