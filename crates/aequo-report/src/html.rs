@@ -277,7 +277,8 @@ fn metrics(
         if !deeper.is_empty() {
             let _ = write!(
                 out,
-                "<details class=\"more print-open\"><summary>{} by intersection ({} groupings)</summary><div class=\"charts\">",
+                "<p class=\"print-only hint\">Bar charts by intersection are in the interactive page; the heat maps and tables below hold the same values.</p>\
+                 <details class=\"more\"><summary>{} by intersection ({} groupings)</summary><div class=\"charts\">",
                 esc(&metric_label(result, m)),
                 deeper.len()
             );

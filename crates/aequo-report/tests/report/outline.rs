@@ -122,7 +122,7 @@ pub fn outline(html: &str) -> String {
                         inner
                             .split("</tr>")
                             .next()
-                            .map_or(0, |r| r.matches("<th").count()),
+                            .map_or(0, |r| r.matches("<th ").count() + r.matches("<th>").count()),
                         inner.contains("<tfoot>")
                     );
                 }
