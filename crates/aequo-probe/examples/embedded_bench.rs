@@ -1,19 +1,25 @@
 //! Benchmark of the embedded backend: load time, prompt processing and generation tokens/s.
 //!
-//! `cargo run --release -p aequo-probe --example embedded_bench [-- MODEL.gguf]`
+//! `cargo run --release -p aequo-probe --example embedded_bench [-- MODEL.gguf|- [as-stored|q8_0]]`
 
 use std::time::Instant;
 
-use aequo_probe::embedded::{default_model_path, EmbeddedModel};
+use aequo_probe::embedded::{default_model_path, EmbeddedModel, Weights};
 use aequo_probe::model::{Message, Mode, ModelBackend, Params, Request};
 
 fn main() -> anyhow::Result<()> {
     let path = std::env::args()
         .nth(1)
+        .filter(|a| a != "-")
         .map(Into::into)
         .unwrap_or_else(default_model_path);
+    let weights = match std::env::args().nth(2).as_deref() {
+        Some("as-stored") => Weights::AsStored,
+        _ => Weights::Q8_0,
+    };
     let t = Instant::now();
-    let m = EmbeddedModel::load(&path)?;
+    let m = EmbeddedModel::load_with(&path, weights)?;
+    println!("weights: {weights:?}");
     println!("load: {:.2?}", t.elapsed());
     let req = |max_tokens| Request {
         model: m.model_name().into(),

@@ -12,6 +12,7 @@
 //! * [`metrics`] — probe metrics with cluster-bootstrap intervals, computed from the journal;
 //! * [`cli`] — the `aequo probe` subcommands.
 
+pub mod cli;
 pub mod decision;
 pub mod embedded;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod journal;
 pub mod metrics;
 
 pub mod model;
+pub mod score;
 pub mod suite;
 
 pub mod tokenizer;

@@ -1,5 +1,5 @@
 //! Probe metrics against the reference implementations' outputs on the same inputs.
-//! Expected values were printed by `tests/oracle/langfair_expected.py` (LangFair 0.8.0's
+//! Expected values were printed by `tests/it/oracle/langfair_expected.py` (LangFair 0.8.0's
 //! recommendation metric classes; NLTK 3.9 `sentence_bleu` with `method1` smoothing, symmetrised
 //! by min as LangFair does; `rouge_score` 0.1.2 ROUGE-L F-measure without stemming).
 
@@ -15,7 +15,9 @@ fn close(a: f64, b: f64) {
 
 #[test]
 fn recommendation_metrics_match_langfair() {
-    let cases: &[(&[&str], &[&str], f64, f64, f64)] = &[
+    // (list1, list2, Jaccard, SERP, PRAG)
+    type Case<'a> = (&'a [&'a str], &'a [&'a str], f64, f64, f64);
+    let cases: &[Case] = &[
         (
             &["a", "b", "c", "d", "e"],
             &["b", "a", "f", "c", "g"],

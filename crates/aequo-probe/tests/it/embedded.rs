@@ -1,27 +1,8 @@
 //! The embedded SmolLM2 backend on the real fixture model.
 
-use std::sync::{Arc, OnceLock};
-
-use aequo_probe::embedded::{default_model_path, EmbeddedModel};
 use aequo_probe::model::{Message, Mode, ModelBackend, Params, Request};
 
-/// Loads the fixture model once per test binary; `None` (with a message) when absent, unless
-/// `AEQUO_REQUIRE_FIXTURES=1`.
-fn model() -> Option<Arc<EmbeddedModel>> {
-    static M: OnceLock<Option<Arc<EmbeddedModel>>> = OnceLock::new();
-    M.get_or_init(|| {
-        let path = default_model_path();
-        if !path.exists() {
-            if std::env::var("AEQUO_REQUIRE_FIXTURES").as_deref() == Ok("1") {
-                panic!("fixture model {} is missing and AEQUO_REQUIRE_FIXTURES=1; run scripts/fixtures.sh models", path.display());
-            }
-            eprintln!("skipping: fixture model {} is absent (run scripts/fixtures.sh models)", path.display());
-            return None;
-        }
-        Some(Arc::new(EmbeddedModel::load(&path).expect("fixture model loads")))
-    })
-    .clone()
-}
+use crate::model;
 
 #[test]
 fn tokenizer_matches_reference_ids() {

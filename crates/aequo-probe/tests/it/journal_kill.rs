@@ -64,7 +64,12 @@ fn sigkill_mid_run_resumes_without_loss() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("run.jsonl");
     let mut child = Command::new(std::env::current_exe().expect("test binary path"))
-        .args(["child_run", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "journal_kill::child_run",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, &path)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -1,7 +1,7 @@
-"""Prints the expected values used by tests/oracle.rs, computed by the reference code.
+"""Prints the expected values used by tests/it/oracle.rs, computed by the reference code.
 
 Run with a venv holding `langfair==0.8.0` (installed with --no-deps), `nltk` and `rouge_score`:
-    .cache/venv/bin/python crates/aequo-probe/tests/oracle/langfair_expected.py
+    .cache/venv/bin/python crates/aequo-probe/tests/it/oracle/langfair_expected.py
 Recommendation metrics: LangFair's own classes. BLEU: NLTK's sentence_bleu with method1
 smoothing, min over both directions, as LangFair's BleuSimilarity (on pre-split tokens, since
 LangFair's word_tokenize needs NLTK data that cannot be downloaded here). ROUGE-L: rouge_score

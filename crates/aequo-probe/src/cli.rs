@@ -1,0 +1,252 @@
+//! The `aequo probe` subcommands, mounted by the `aequo` binary. Generation (`run`) and scoring
+//! (`score`) are separate commands; `plan` writes the probes as JSON Lines for users who generate
+//! responses elsewhere; `suites` lists the built-in suites.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::embedded::{default_model_path, EmbeddedModel};
+use crate::journal::{run as run_journal, Journal};
+use crate::metrics::Bootstrap;
+use crate::model::{Mode, ModelBackend};
+use crate::score::score;
+use crate::suite::{ExpandOptions, Probe, Suite, BUILTIN_SUITES};
+
+/// How a suite is expanded into requests; `run`, `score` and `plan` must agree on these to
+/// address the same journal entries.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlanArgs {
+    /// Built-in suite name (decisions, bbq, recommendations) or a suite YAML file.
+    #[arg(long, default_value = "decisions")]
+    pub suite: String,
+    /// GGUF model file of the embedded backend [default: the SmolLM2 fixture].
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Model name written into requests [default: the model file's stem].
+    #[arg(long)]
+    pub model_name: Option<String>,
+    /// `prefill` (chat template applied client-side plus an assistant prefill, so the next token
+    /// is the answer) or `chat` (plain chat turn).
+    #[arg(long, default_value = "prefill", value_parser = ["prefill", "chat"])]
+    pub mode: String,
+    /// Axes to vary (comma-separated) [default: all].
+    #[arg(long, value_delimiter = ',')]
+    pub axes: Vec<String>,
+    /// Number of implicit cues per value to use besides the explicit form.
+    #[arg(long, default_value_t = 0)]
+    pub implicit: usize,
+    /// Leave out the explicit form.
+    #[arg(long)]
+    pub no_explicit: bool,
+    /// Use only the first N templates / items.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Base seed of sampled questions.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Alternatives requested per generated token.
+    #[arg(long, default_value_t = 20)]
+    pub top_logprobs: usize,
+}
+
+impl PlanArgs {
+    fn model_path(&self) -> PathBuf {
+        self.model.clone().unwrap_or_else(default_model_path)
+    }
+
+    fn model_name(&self) -> String {
+        self.model_name.clone().unwrap_or_else(|| {
+            self.model_path()
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "embedded".into())
+        })
+    }
+
+    fn expand(&self) -> anyhow::Result<(Suite, Vec<Probe>)> {
+        let suite = Suite::load(&self.suite)?;
+        let probes = suite.expand(&ExpandOptions {
+            model: self.model_name(),
+            mode: if self.mode == "chat" {
+                Mode::Chat
+            } else {
+                Mode::Prefill
+            },
+            axes: self.axes.clone(),
+            explicit: !self.no_explicit,
+            implicit: self.implicit,
+            limit: self.limit,
+            seed: self.seed,
+            top_logprobs: self.top_logprobs,
+        });
+        Ok((suite, probes))
+    }
+}
+
+/// Output options of `score`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputArgs {
+    /// Write the JSON result here [default: stdout].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write a Markdown summary here.
+    #[arg(long)]
+    pub markdown: Option<PathBuf>,
+    /// Bootstrap replicates.
+    #[arg(long, default_value_t = 1000)]
+    pub replicates: usize,
+    /// Bootstrap seed.
+    #[arg(long, default_value_t = 20231206)]
+    pub bootstrap_seed: u64,
+}
+
+/// `aequo probe …`
+#[derive(Debug, clap::Subcommand)]
+pub enum ProbeCommand {
+    /// Generate: send every probe of a suite not yet in the journal to the model and journal the
+    /// responses (resumable; identical requests are served from the journal).
+    Run {
+        /// Suite expansion.
+        #[command(flatten)]
+        plan: PlanArgs,
+        /// The run journal (JSON Lines, appended to).
+        #[arg(long, default_value = "aequo-probe.journal.jsonl")]
+        journal: PathBuf,
+        /// Concurrent requests.
+        #[arg(long, default_value_t = 1)]
+        workers: usize,
+    },
+    /// Score: compute the probe metrics from a journal (no model is called).
+    Score {
+        /// Suite expansion (must match the run).
+        #[command(flatten)]
+        plan: PlanArgs,
+        /// The run journal.
+        #[arg(long, default_value = "aequo-probe.journal.jsonl")]
+        journal: PathBuf,
+        /// Output.
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Write the probes of a suite (id, meaning, request, key) as JSON Lines, for generating
+    /// responses elsewhere and scoring them with `score`.
+    Plan {
+        /// Suite expansion.
+        #[command(flatten)]
+        plan: PlanArgs,
+        /// Output file [default: stdout].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// List the built-in suites.
+    Suites,
+}
+
+/// Runs a probe subcommand.
+pub fn run(cmd: ProbeCommand) -> anyhow::Result<()> {
+    match cmd {
+        ProbeCommand::Run {
+            plan,
+            journal,
+            workers,
+        } => {
+            let (_, probes) = plan.expand()?;
+            let path = plan.model_path();
+            let model: Arc<dyn ModelBackend> = Arc::new(
+                EmbeddedModel::load(&path)
+                    .with_context(|| format!("loading the embedded model {}", path.display()))?,
+            );
+            let j = Journal::open(&journal)?;
+            let requests: Vec<_> = probes.iter().map(|p| p.request.clone()).collect();
+            let started = std::time::Instant::now();
+            let (stats, errors) = run_journal(model.as_ref(), &j, &requests, workers, &|_| {});
+            let secs = started.elapsed().as_secs_f64();
+            let summary = serde_json::json!({
+                "schema": crate::score::SCHEMA,
+                "command": "run",
+                "suite": plan.suite,
+                "model": plan.model_name(),
+                "journal": journal,
+                "stats": stats,
+                "seconds": secs,
+                "errors": errors.iter().map(|(k, e)| serde_json::json!({"key": k, "error": e.to_string()})).collect::<Vec<_>>(),
+            });
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+            if !errors.is_empty() {
+                anyhow::bail!(
+                    "{} of {} requests failed; rerun the same command to retry them",
+                    errors.len(),
+                    stats.distinct
+                );
+            }
+            Ok(())
+        }
+        ProbeCommand::Score {
+            plan,
+            journal,
+            output,
+        } => {
+            let (suite, probes) = plan.expand()?;
+            if !journal.exists() {
+                anyhow::bail!(
+                    "journal {} does not exist; run `aequo probe run` first or pass --journal",
+                    journal.display()
+                );
+            }
+            let j = Journal::open(&journal)?;
+            let report = score(
+                &suite.name,
+                &plan.model_name(),
+                &probes,
+                &suite.axes(),
+                &j,
+                Bootstrap {
+                    replicates: output.replicates,
+                    seed: output.bootstrap_seed,
+                },
+            );
+            let json = serde_json::to_string_pretty(&report)?;
+            match &output.out {
+                Some(p) => std::fs::write(p, json + "\n")
+                    .with_context(|| format!("writing {}", p.display()))?,
+                None => println!("{json}"),
+            }
+            if let Some(p) = &output.markdown {
+                std::fs::write(p, report.to_markdown())
+                    .with_context(|| format!("writing {}", p.display()))?;
+            }
+            Ok(())
+        }
+        ProbeCommand::Plan { plan, out } => {
+            let (_, probes) = plan.expand()?;
+            let mut w: Box<dyn Write> = match &out {
+                Some(p) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(p)
+                        .with_context(|| format!("creating {}", p.display()))?,
+                )),
+                None => Box::new(std::io::stdout().lock()),
+            };
+            for p in &probes {
+                let line = serde_json::json!({"key": p.request.key(), "probe": p});
+                writeln!(w, "{line}")?;
+            }
+            w.flush()?;
+            Ok(())
+        }
+        ProbeCommand::Suites => {
+            for (name, _) in BUILTIN_SUITES {
+                let s = Suite::builtin(name)?;
+                println!(
+                    "{name}\t{} templates, {} BBQ items\t{}",
+                    s.templates.len(),
+                    s.bbq.len(),
+                    s.description
+                );
+            }
+            Ok(())
+        }
+    }
+}

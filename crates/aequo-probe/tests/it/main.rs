@@ -1,0 +1,43 @@
+//! aequo-probe's single integration-test binary. Where new tests belong:
+//!
+//! * `embedded` — the embedded GGUF backend on the real fixture model (tokenizer, generation);
+//! * `end_to_end` — built-in suites run on the embedded model, through the journal, scored;
+//! * `journal_kill` — crash safety of the run journal (SIGKILL mid-run);
+//! * `oracle` — metrics against reference implementations' outputs.
+//!
+//! Tests that need the fixture model skip with a message when it is absent, and fail instead when
+//! `AEQUO_REQUIRE_FIXTURES=1` (as CI sets it after fetching the fixtures).
+
+mod embedded;
+mod end_to_end;
+mod journal_kill;
+mod oracle;
+
+use std::sync::{Arc, OnceLock};
+
+use aequo_probe::embedded::{default_model_path, EmbeddedModel};
+
+/// The fixture model, loaded once per test binary; `None` (with a message) when it is absent.
+pub fn model() -> Option<Arc<EmbeddedModel>> {
+    static M: OnceLock<Option<Arc<EmbeddedModel>>> = OnceLock::new();
+    M.get_or_init(|| {
+        let path = default_model_path();
+        if !path.exists() {
+            if std::env::var("AEQUO_REQUIRE_FIXTURES").as_deref() == Ok("1") {
+                panic!(
+                    "fixture model {} is missing and AEQUO_REQUIRE_FIXTURES=1; run scripts/fixtures.sh models",
+                    path.display()
+                );
+            }
+            eprintln!(
+                "skipping: fixture model {} is absent (run scripts/fixtures.sh models)",
+                path.display()
+            );
+            return None;
+        }
+        Some(Arc::new(
+            EmbeddedModel::load(&path).expect("the fixture model loads"),
+        ))
+    })
+    .clone()
+}
