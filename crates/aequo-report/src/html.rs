@@ -110,7 +110,7 @@ pub fn html(result: &AuditResult, opts: &HtmlOptions) -> String {
         v = esc(&result.aequo_version),
         t = esc(&title),
         schema = esc(&result.schema),
-        rows = count(i.rows_used),
+        rows = count(result.overall.rows),
     );
     for (id, name) in &toc {
         let _ = write!(s, "<li><a href=\"#{id}\">{name}</a></li>");
@@ -183,13 +183,9 @@ fn summary(
                     };
                     let _ = write!(
                         out,
-                        "<td><span class=\"verdict {class}\">{mark} {}</span><br>{}{}</td>",
+                        "<td><span class=\"verdict {class}\">{mark} {}</span><br>{}</td>",
                         c.verdict.word(),
-                        value(&c.difference),
-                        c.ratio.map_or_else(String::new, |r| format!(
-                            " <small>({})</small>",
-                            value(&r)
-                        ))
+                        esc(&c.numbers())
                     );
                 }
                 None => out.push_str("<td></td>"),

@@ -151,7 +151,7 @@ pub fn markdown(result: &AuditResult, opts: &MarkdownOptions) -> MarkdownOutput 
         "*aequo {} · schema {} · {} rows audited*\n",
         md(&result.aequo_version),
         md(&result.schema),
-        count(i.rows_used)
+        count(result.overall.rows)
     );
 
     // The headline, then the criteria at a glance, then each finding in words.
@@ -194,11 +194,7 @@ pub fn markdown(result: &AuditResult, opts: &MarkdownOptions) -> MarkdownOutput 
                         view::Verdict::Holds => "holds",
                         view::Verdict::Undefined => "undefined",
                     };
-                    let _ = write!(out, " {mark} {}", value(&c.difference));
-                    if let Some(r) = &c.ratio {
-                        let _ = write!(out, " ({})", value(r));
-                    }
-                    out.push_str(" |");
+                    let _ = write!(out, " {mark} {} |", md(&c.numbers()));
                 }
                 None => out.push_str(" |"),
             }

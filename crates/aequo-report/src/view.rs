@@ -166,6 +166,31 @@ pub(crate) struct CriterionCell<'a> {
     pub extremes: Option<(&'a GroupResult, &'a GroupResult)>,
 }
 
+impl CriterionCell<'_> {
+    /// The difference with the ratio in parentheses ("0.088 (0.838)"); when undefined, why
+    /// ("(1 group(s) with a value)").
+    pub fn numbers(&self) -> String {
+        match self.difference {
+            Value::Undefined(u) => u
+                .to_string()
+                .trim_start_matches("undefined")
+                .trim()
+                .to_owned(),
+            d => {
+                let mut s = value(&d);
+                if let Some(r) = &self.ratio {
+                    s.push_str(&format!(" ({})", value(r)));
+                }
+                s
+            }
+        }
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn find_criterion<'a>(
     result: &'a AuditResult,
     g: &GroupingResult,
@@ -293,7 +318,7 @@ pub(crate) fn summary(result: &AuditResult, t: &Thresholds, min_cell: u64) -> Ve
     let attrs: Vec<String> = result.attributes.iter().map(|a| a.name.0.clone()).collect();
     let groups: usize = result.groupings.iter().map(|g| g.groups.len()).sum();
     let mut p = vec![
-        text(format!("{} rows", count(i.rows_used))),
+        text(format!("{} rows", count(result.overall.rows))),
         text(if i.source.is_empty() {
             String::new()
         } else {
@@ -315,9 +340,9 @@ pub(crate) fn summary(result: &AuditResult, t: &Thresholds, min_cell: u64) -> Ve
         p.push(Span::Name(a.clone()));
     }
     p.push(text(format!(
-        "): {} groupings, {} groups. A criterion holds here when the gap between the highest and the lowest group is at most {} and their ratio at least {}.",
-        result.groupings.len(),
-        count(groups as u64),
+        "): {}, {}. A criterion holds here when the gap between the highest and the lowest group is at most {} and their ratio at least {}.",
+        plural(result.groupings.len(), "grouping", "groupings"),
+        plural(groups, "group", "groups"),
         short(t.difference),
         short(t.ratio)
     )));
@@ -341,9 +366,16 @@ pub(crate) fn summary(result: &AuditResult, t: &Thresholds, min_cell: u64) -> Ve
             Span::Strong(def.title.to_owned()),
             text(format!(" ({}): ", def.what)),
             Span::Strong(if fails > 0 {
-                format!("fails on {fails} of {} groupings", cells.len())
+                format!(
+                    "fails on {fails} of {}",
+                    plural(cells.len(), "grouping", "groupings")
+                )
             } else if holds > 0 {
-                format!("holds on all {holds} groupings")
+                if holds == 1 {
+                    "holds on its only grouping".to_owned()
+                } else {
+                    format!("holds on all {holds} groupings")
+                }
             } else {
                 "cannot be evaluated".to_owned()
             }),
@@ -396,11 +428,10 @@ pub(crate) fn summary(result: &AuditResult, t: &Thresholds, min_cell: u64) -> Ve
                     p.push(text(", "));
                 }
                 p.push(Span::Name(grouping_name(c.grouping)));
-                p.push(text(format!(
-                    " {} ({})",
-                    value(&c.difference),
-                    c.verdict.word()
-                )));
+                p.push(text(match c.verdict {
+                    Verdict::Undefined => format!(" undefined {}", c.numbers()),
+                    v => format!(" {} ({})", value(&c.difference), v.word()),
+                }));
             }
             p.push(text("."));
         }

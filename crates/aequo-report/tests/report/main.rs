@@ -4,6 +4,7 @@
 //!   audit; a hostile result whose names are markup).
 //! - `markdown`: Markdown snapshots and chart files.
 //! - `html`: snapshots of the HTML page's outline, escaping, self-containment and size.
+//! - `shapes`: results of other shapes (weighted, one attribute, read back from JSON).
 //! - `browser`: the page in headless Chromium (console, network, DOM, screenshot, PDF), through
 //!   the small DevTools-protocol client in `cdp`.
 
@@ -13,3 +14,4 @@ mod fixtures;
 mod html;
 mod markdown;
 mod outline;
+mod shapes;
