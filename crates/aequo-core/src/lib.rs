@@ -19,6 +19,10 @@ pub mod disparity;
 pub mod inequality;
 pub mod interval;
 pub mod metric;
+pub mod multiclass;
+pub mod regression;
+pub mod score;
+pub mod subgroup;
 pub mod value;
 
 pub use audit::{audit, AuditOptions, AuditResult};
