@@ -410,7 +410,7 @@ fn tables(out: &mut String, toc: &mut Vec<(&str, &str)>, result: &AuditResult, o
         let _ = write!(
             out,
             "<input type=\"search\" class=\"filter\" data-table=\"{id}\" placeholder=\"Filter groups…\" aria-label=\"Filter groups of {}\">\
-             <div class=\"table-wrap\"><table id=\"{id}\" class=\"sortable data\"><thead><tr><th scope=\"col\"><button type=\"button\">Group</button></th>\
+             <div class=\"table-wrap\"><table id=\"{id}\" class=\"sortable data\" aria-labelledby=\"{id}-h\"><thead><tr><th scope=\"col\"><button type=\"button\">Group</button></th>\
              <th scope=\"col\"><button type=\"button\">Rows</button></th>",
             esc(&name)
         );

@@ -321,6 +321,38 @@ fn report_renders_in_headless_chromium() {
         eprintln!("docs/report-synthetic.png: {} bytes", png.len());
     }
 
+    // A chart as the Markdown report writes it, opened on its own.
+    let out = aequo_report::markdown(
+        result,
+        &aequo_report::MarkdownOptions {
+            chart_dir: Some(PathBuf::from("charts")),
+            ..aequo_report::MarkdownOptions::default()
+        },
+    );
+    out.write(&dir.join("report-synthetic.md")).unwrap();
+    for c in out.charts.iter().step_by(7) {
+        let loaded = load(&mut b, &dir.join(&c.path)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            loaded.errors.is_empty(),
+            "{}: {:#?}",
+            c.path.display(),
+            loaded.errors
+        );
+        assert!(
+            loaded.requests.is_empty(),
+            "{}: {:#?}",
+            c.path.display(),
+            loaded.requests
+        );
+        let drawn = b
+            .eval(
+                &loaded.session,
+                "document.documentElement.tagName === 'svg' && document.documentElement.getBBox().width > 100",
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(drawn, true, "{}", c.path.display());
+    }
+
     // Names that are markup stay text: no script of theirs runs, no image of theirs loads.
     let (loaded, probe) =
         check_page(&mut b, "hostile", &hostile()).unwrap_or_else(|e| panic!("{e}"));

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use aequo_report::{markdown, MarkdownOptions};
+use aequo_report::{markdown, MarkdownOptions, Thresholds};
 
 use crate::fixtures::{hostile, synthetic};
 
@@ -11,6 +11,31 @@ fn synthetic_markdown() {
     let out = markdown(synthetic(), &MarkdownOptions::default());
     assert!(out.charts.is_empty());
     insta::assert_snapshot!("synthetic_md", out.markdown);
+}
+
+#[test]
+fn verdicts_follow_the_thresholds() {
+    let lenient = MarkdownOptions {
+        thresholds: Thresholds {
+            difference: 1.0,
+            ratio: 0.0,
+        },
+        ..MarkdownOptions::default()
+    };
+    let md = markdown(synthetic(), &lenient).markdown;
+    assert!(!md.contains("**fails"), "{md}");
+    assert!(md.contains("**holds on all 7 groupings**"));
+    assert!(md.contains("at most 1 and the ratio at least 0"));
+    let strict = MarkdownOptions {
+        thresholds: Thresholds {
+            difference: 0.0,
+            ratio: 1.0,
+        },
+        ..MarkdownOptions::default()
+    };
+    let md = markdown(synthetic(), &strict).markdown;
+    assert!(!md.contains("| holds") && !md.contains("(holds)"), "{md}");
+    assert!(md.contains("**fails on 7 of 7 groupings**"));
 }
 
 #[test]
