@@ -274,9 +274,10 @@ fn metrics(
             let _ = write!(
                 out,
                 "<p class=\"print-only hint\">Bar charts by intersection are in the interactive page; the heat maps and tables below hold the same values.</p>\
-                 <details class=\"more\"><summary>{} by intersection ({} groupings)</summary><div class=\"charts\">",
+                 <details class=\"more\"><summary>{} by intersection ({} grouping{})</summary><div class=\"charts\">",
                 esc(&metric_label(result, m)),
-                deeper.len()
+                deeper.len(),
+                if deeper.len() == 1 { "" } else { "s" }
             );
             for gi in deeper {
                 let c = bar_chart(

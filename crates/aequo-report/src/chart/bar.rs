@@ -14,7 +14,7 @@ const ROW: f64 = 20.0;
 const BAR: f64 = 12.0;
 const TOP: f64 = 46.0;
 const RIGHT: f64 = 112.0;
-const MAX_LABEL: usize = 32;
+const MAX_LABEL: usize = 28;
 
 /// One group's bar.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,7 +89,8 @@ impl BarChart {
             .map(|b| b.label.chars().count().min(MAX_LABEL))
             .max()
             .unwrap_or(4);
-        (chars as f64 * 6.6 + 10.0).clamp(60.0, 220.0)
+        // About 7 px per character at 12 px: wide enough for the longest label shown.
+        (chars as f64 * 7.0 + 12.0).clamp(60.0, 220.0)
     }
 
     /// The chart's height in pixels.

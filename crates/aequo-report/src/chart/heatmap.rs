@@ -15,7 +15,7 @@ use crate::format::{count, lower_first, number};
 const CELL_W: f64 = 74.0;
 const CELL_H: f64 = 36.0;
 const TOP: f64 = 52.0;
-const MAX_LABEL: usize = 30;
+const MAX_LABEL: usize = 28;
 
 /// One cell of a heat map.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,7 +72,7 @@ impl HeatMap {
             .max()
             .unwrap_or(4)
             .max(self.row_header.chars().count().min(MAX_LABEL));
-        (chars as f64 * 6.6 + 12.0).clamp(60.0, 210.0)
+        (chars as f64 * 7.0 + 12.0).clamp(60.0, 220.0)
     }
 
     /// The chart's width in pixels.

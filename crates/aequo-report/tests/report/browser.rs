@@ -376,4 +376,6 @@ fn report_renders_in_headless_chromium() {
         .as_str()
         .unwrap()
         .contains("<script>window.__pwned=1</script>"));
+    let png = screenshot(&mut b, &loaded.session, None).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("report-hostile.png"), png).unwrap();
 }
