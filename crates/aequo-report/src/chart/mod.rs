@@ -69,7 +69,7 @@ pub fn diverging(t: f64) -> String {
 /// stays light enough for black text (contrast ≥ 4.4:1 even at #b35806) almost to its end; the
 /// purple end turns dark sooner.
 pub(crate) fn dark_at(t: f64) -> bool {
-    t.is_finite() && (t > 0.75 || t < -0.95)
+    t.is_finite() && !(-0.95..=0.75).contains(&t)
 }
 
 /// An id usable in SVG and HTML (`[a-z0-9_-]`, starting with a letter).
