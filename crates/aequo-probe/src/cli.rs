@@ -1,6 +1,7 @@
 //! The `aequo probe` subcommands, mounted by the `aequo` binary. Generation (`run`) and scoring
 //! (`score`) are separate commands; `plan` writes the probes as JSON Lines for users who generate
-//! responses elsewhere; `suites` lists the built-in suites.
+//! responses elsewhere; `serve-model` serves the embedded model over an OpenAI-compatible API;
+//! `suites` lists the built-in suites.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,11 +9,15 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use std::time::Duration;
+
 use crate::embedded::{default_model_path, EmbeddedModel};
+use crate::http::{HttpBackend, HttpConfig};
 use crate::journal::{run as run_journal, Journal};
 use crate::metrics::Bootstrap;
 use crate::model::{Mode, ModelBackend};
 use crate::score::score;
+use crate::serve::ModelServer;
 use crate::suite::{ExpandOptions, Probe, Suite, BUILTIN_SUITES};
 
 /// How a suite is expanded into requests; `run`, `score` and `plan` must agree on these to
@@ -86,6 +91,33 @@ impl PlanArgs {
     }
 }
 
+/// The HTTP backend's options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HttpArgs {
+    /// Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1; requests use
+    /// --model-name as the model.
+    #[arg(long)]
+    pub endpoint: Option<String>,
+    /// Environment variable holding the API key.
+    #[arg(long, default_value = "OPENAI_API_KEY")]
+    pub api_key_env: String,
+    /// Requests in flight at most.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Request starts per second at most.
+    #[arg(long)]
+    pub rps: Option<f64>,
+    /// Per-request timeout in seconds.
+    #[arg(long, default_value_t = 120.0)]
+    pub timeout: f64,
+    /// Retries per request on timeouts, 429, 5xx and malformed responses.
+    #[arg(long, default_value_t = 5)]
+    pub retries: u32,
+    /// System prompt the server's chat template inserts, for prefill prompts rendered here.
+    #[arg(long)]
+    pub default_system: Option<String>,
+}
+
 /// Output options of `score`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct OutputArgs {
@@ -118,6 +150,18 @@ pub enum ProbeCommand {
         /// Concurrent requests.
         #[arg(long, default_value_t = 1)]
         workers: usize,
+        /// OpenAI-compatible server (base URL including /v1) instead of the embedded model.
+        #[command(flatten)]
+        http: HttpArgs,
+    },
+    /// Serve a GGUF model over an OpenAI-compatible HTTP API (chat and completions, logprobs).
+    ServeModel {
+        /// GGUF model file [default: the SmolLM2 fixture].
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Address to listen on (loopback by default).
+        #[arg(long, default_value = "127.0.0.1:8089")]
+        listen: String,
     },
     /// Score: compute the probe metrics from a journal (no model is called).
     Score {
@@ -152,13 +196,27 @@ pub fn run(cmd: ProbeCommand) -> anyhow::Result<()> {
             plan,
             journal,
             workers,
+            http,
         } => {
             let (_, probes) = plan.expand()?;
-            let path = plan.model_path();
-            let model: Arc<dyn ModelBackend> = Arc::new(
-                EmbeddedModel::load(&path)
-                    .with_context(|| format!("loading the embedded model {}", path.display()))?,
-            );
+            let model: Arc<dyn ModelBackend> = match &http.endpoint {
+                Some(url) => {
+                    let mut c = HttpConfig::new(url.clone(), plan.model_name());
+                    c.api_key = std::env::var(&http.api_key_env).ok();
+                    c.concurrency = http.concurrency;
+                    c.requests_per_second = http.rps;
+                    c.timeout = Duration::from_secs_f64(http.timeout.max(0.001));
+                    c.max_retries = http.retries;
+                    c.default_system = http.default_system.clone();
+                    Arc::new(HttpBackend::new(c))
+                }
+                None => {
+                    let path = plan.model_path();
+                    Arc::new(EmbeddedModel::load(&path).with_context(|| {
+                        format!("loading the embedded model {}", path.display())
+                    })?)
+                }
+            };
             let j = Journal::open(&journal)?;
             let requests: Vec<_> = probes.iter().map(|p| p.request.clone()).collect();
             let started = std::time::Instant::now();
@@ -234,6 +292,19 @@ pub fn run(cmd: ProbeCommand) -> anyhow::Result<()> {
                 writeln!(w, "{line}")?;
             }
             w.flush()?;
+            Ok(())
+        }
+        ProbeCommand::ServeModel { model, listen } => {
+            let path = model.unwrap_or_else(default_model_path);
+            let m = EmbeddedModel::load(&path)
+                .with_context(|| format!("loading the embedded model {}", path.display()))?;
+            let name = m.model_name().to_string();
+            let server = ModelServer::start(Arc::new(m), &listen)?;
+            eprintln!(
+                "serving {name} at {} (POST /chat/completions, /completions; Ctrl-C stops)",
+                server.url()
+            );
+            server.wait();
             Ok(())
         }
         ProbeCommand::Suites => {

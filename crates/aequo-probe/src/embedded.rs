@@ -19,7 +19,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::error::{ProbeError, Result};
 use crate::model::{
-    FinishReason, GeneratedToken, Message, Mode, ModelBackend, Request, Response, Role,
+    render_chatml, FinishReason, GeneratedToken, ModelBackend, Params, Request, Response,
     TokenLogprob,
 };
 use crate::tokenizer::{BpeTokenizer, TokenId};
@@ -145,32 +145,12 @@ impl EmbeddedModel {
     /// Renders the ChatML prompt for a request: the conversation, then the opened assistant turn
     /// (and the prefill in [`Mode::Prefill`]).
     pub fn render_prompt(&self, request: &Request) -> Result<String> {
-        let mut s = String::new();
-        if request.messages.first().map(|m| m.role) != Some(Role::System) {
-            if let Some(sys) = &self.default_system {
-                s.push_str(&format!("<|im_start|>system\n{sys}<|im_end|>\n"));
-            }
-        }
-        for Message { role, content } in &request.messages {
-            let role = match role {
-                Role::System => "system",
-                Role::User => "user",
-                Role::Assistant => "assistant",
-            };
-            s.push_str(&format!("<|im_start|>{role}\n{content}<|im_end|>\n"));
-        }
-        s.push_str("<|im_start|>assistant\n");
-        match (request.mode, &request.prefill) {
-            (Mode::Prefill, Some(p)) => s.push_str(p),
-            (Mode::Chat, Some(_)) => {
-                return Err(ProbeError::InvalidRequest(
-                    "a prefill needs mode = prefill; chat mode cannot start the assistant's turn"
-                        .into(),
-                ))
-            }
-            _ => {}
-        }
-        Ok(s)
+        render_chatml(request, self.default_system.as_deref())
+    }
+
+    /// The system prompt the model's chat template inserts when there is none.
+    pub fn default_system(&self) -> Option<&str> {
+        self.default_system.as_deref()
     }
 
     /// Log-probabilities of the next token after `prompt` tokens, over the whole vocabulary.
@@ -269,8 +249,16 @@ impl ModelBackend for EmbeddedModel {
 
     fn generate(&self, request: &Request) -> Result<Response> {
         let prompt = self.render_prompt(request)?;
-        let ids = self.tokenizer.encode(&prompt);
-        let max_tokens = request.params.max_tokens;
+        self.complete(&prompt, &request.params)
+    }
+}
+
+impl EmbeddedModel {
+    /// Continues a raw prompt (control-token strings such as `<|im_start|>` are honoured), as a
+    /// completions endpoint does.
+    pub fn complete(&self, prompt: &str, params: &Params) -> Result<Response> {
+        let ids = self.tokenizer.encode(prompt);
+        let max_tokens = params.max_tokens;
         if ids.len() + max_tokens > self.context_length {
             return Err(ProbeError::InvalidRequest(format!(
                 "prompt of {} tokens plus max_tokens {max_tokens} exceeds the context of {}",
@@ -278,7 +266,7 @@ impl ModelBackend for EmbeddedModel {
                 self.context_length
             )));
         }
-        let mut rng = rand::rngs::StdRng::seed_from_u64(request.params.seed);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(params.seed);
         let mut w = self.weights.clone();
         let input = Tensor::new(ids.as_slice(), &Device::Cpu)?.unsqueeze(0)?;
         let mut logits = w.forward(&input, 0)?.squeeze(0)?.to_vec1::<f32>()?;
@@ -287,7 +275,7 @@ impl ModelBackend for EmbeddedModel {
         let mut finish = FinishReason::Length;
         for (step, pos) in (0..max_tokens).zip(ids.len()..) {
             let lp = log_softmax(&logits);
-            let next = choose(&lp, request.params.temperature, &mut rng);
+            let next = choose(&lp, params.temperature, &mut rng);
             let id = next as TokenId;
             if self.stop.contains(&id) {
                 finish = FinishReason::Stop;
@@ -296,7 +284,7 @@ impl ModelBackend for EmbeddedModel {
             tokens.push(GeneratedToken {
                 token: self.tokenizer.token_text(id),
                 logprob: lp[next],
-                top: self.top_k(&lp, request.params.top_logprobs),
+                top: self.top_k(&lp, params.top_logprobs),
             });
             out_ids.push(id);
             if step + 1 == max_tokens {

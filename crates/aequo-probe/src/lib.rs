@@ -16,11 +16,13 @@ pub mod cli;
 pub mod decision;
 pub mod embedded;
 pub mod error;
+pub mod http;
 pub mod journal;
 pub mod metrics;
 
 pub mod model;
 pub mod score;
+pub mod serve;
 pub mod suite;
 
 pub mod tokenizer;

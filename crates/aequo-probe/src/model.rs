@@ -125,6 +125,39 @@ impl Request {
     }
 }
 
+/// Renders the ChatML prompt of a request: `default_system` first when the conversation has no
+/// system message (as SmolLM2's template does), each message as
+/// `<|im_start|>{role}\n{content}<|im_end|>\n`, then the opened assistant turn and, in
+/// [`Mode::Prefill`], the prefill.
+pub fn render_chatml(request: &Request, default_system: Option<&str>) -> Result<String> {
+    let mut s = String::new();
+    if request.messages.first().map(|m| m.role) != Some(Role::System) {
+        if let Some(sys) = default_system {
+            s.push_str(&format!("<|im_start|>system\n{sys}<|im_end|>\n"));
+        }
+    }
+    for Message { role, content } in &request.messages {
+        let role = match role {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        };
+        s.push_str(&format!("<|im_start|>{role}\n{content}<|im_end|>\n"));
+    }
+    s.push_str("<|im_start|>assistant\n");
+    match (request.mode, &request.prefill) {
+        (Mode::Prefill, Some(p)) => s.push_str(p),
+        (Mode::Chat, Some(_)) => {
+            return Err(crate::error::ProbeError::InvalidRequest(
+                "a prefill needs mode = prefill; chat mode cannot start the assistant's turn"
+                    .into(),
+            ))
+        }
+        _ => {}
+    }
+    Ok(s)
+}
+
 /// A token with its log-probability.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenLogprob {

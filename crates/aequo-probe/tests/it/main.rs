@@ -1,6 +1,7 @@
 //! aequo-probe's single integration-test binary. Where new tests belong:
 //!
 //! * `embedded` — the embedded GGUF backend on the real fixture model (tokenizer, generation);
+//! * `http` — the OpenAI-compatible client against the in-process server, with fault injection;
 //! * `end_to_end` — built-in suites run on the embedded model, through the journal, scored;
 //! * `journal_kill` — crash safety of the run journal (SIGKILL mid-run);
 //! * `oracle` — metrics against reference implementations' outputs.
@@ -10,6 +11,7 @@
 
 mod embedded;
 mod end_to_end;
+mod http;
 mod journal_kill;
 mod oracle;
 
