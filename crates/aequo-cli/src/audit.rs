@@ -10,14 +10,7 @@ use clap::{Args, ValueEnum};
 
 use crate::output;
 
-/// How to render the result.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum OutputFormat {
-    /// Aligned tables for a terminal.
-    Table,
-    /// The full result as JSON (schema aequo.audit/1, see docs/schema.md).
-    Json,
-}
+use crate::output::OutputFormat;
 
 /// What to do with rows whose label, prediction, score or weight is missing.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -173,9 +166,5 @@ pub fn run(a: &AuditArgs) -> anyhow::Result<()> {
     let s = scan(&a.file, &spec)?;
     let result = audit(&s.tensor, s.summary, &options)
         .with_context(|| format!("cannot audit {}", a.file.display()))?;
-    let text = match a.format {
-        OutputFormat::Table => aequo_report::table(&result),
-        OutputFormat::Json => aequo_report::json(&result),
-    };
-    output::emit(&text, a.out.as_deref(), a.quiet)
+    output::render(&result, a.format, a.out.as_deref(), a.quiet)
 }

@@ -70,6 +70,18 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<()> {
         Some(&a.dir.join("audit.json")),
         a.quiet,
     )?;
+    output::render(
+        &result,
+        output::OutputFormat::Html,
+        Some(&a.dir.join("report.html")),
+        a.quiet,
+    )?;
+    output::render(
+        &result,
+        output::OutputFormat::Md,
+        Some(&a.dir.join("report.md")),
+        a.quiet,
+    )?;
     output::emit(&aequo_report::table(&result), None, a.quiet)?;
 
     output::note(a.quiet, "\n3/3 planted truth vs what the audit found (demographic parity difference, between groups)");
@@ -108,7 +120,10 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<()> {
     output::emit(&(rows.join("\n") + "\n"), None, a.quiet)?;
     output::note(
         a.quiet,
-        &format!("results: {} (audit.json, truth.json)", a.dir.display()),
+        &format!(
+            "results: {} (report.html, report.md, audit.json, truth.json)",
+            a.dir.display()
+        ),
     );
     Ok(())
 }

@@ -5,6 +5,7 @@ mod audit;
 mod demo;
 mod output;
 mod progress;
+mod report;
 mod synth;
 
 use std::process::ExitCode;
@@ -22,7 +23,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Audit predictions in a file for group and intersectional fairness.
-    Audit(audit::AuditArgs),
+    Audit(Box<audit::AuditArgs>),
+    /// Render a saved audit result (JSON) as HTML, Markdown or a table.
+    Report(report::ReportArgs),
     /// Write a synthetic lending table with planted, known disparities.
     Synth(synth::SynthArgs),
     /// Generate synthetic data, audit it end to end, and compare with the planted truth.
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Audit(a) => audit::run(&a),
+        Command::Report(a) => report::run(&a),
         Command::Synth(a) => synth::run(&a),
         Command::Demo(a) => demo::run(&a),
         Command::Modality(c) => aequo_modality::cli::run(c),

@@ -3,7 +3,9 @@
 use std::io::Write;
 use std::path::Path;
 
+use aequo_core::AuditResult;
 use anyhow::Context;
+use clap::ValueEnum;
 
 /// Writes `text` to `out`, or to stdout when `out` is `None`.
 pub fn emit(text: &str, out: Option<&Path>, quiet: bool) -> anyhow::Result<()> {
@@ -39,5 +41,61 @@ pub fn error(e: &anyhow::Error) {
     let _ = writeln!(err, "error: {e}");
     for cause in e.chain().skip(1) {
         let _ = writeln!(err, "  caused by: {cause}");
+    }
+}
+
+/// How to render the result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned tables for a terminal.
+    Table,
+    /// The full result as JSON (schema aequo.audit/1, see docs/schema.md).
+    Json,
+    /// Markdown for pull requests and model cards (charts as linked SVG files with --out).
+    Md,
+    /// A self-contained HTML report with charts (no network needed to open it).
+    Html,
+}
+
+/// Renders an audit result in `format` to `out` (or stdout).
+pub fn render(
+    result: &AuditResult,
+    format: OutputFormat,
+    out: Option<&Path>,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    match format {
+        OutputFormat::Table => emit(&aequo_report::table(result), out, quiet),
+        OutputFormat::Json => emit(&aequo_report::json(result), out, quiet),
+        OutputFormat::Html => emit(
+            &aequo_report::html(result, &aequo_report::HtmlOptions::default()),
+            out,
+            quiet,
+        ),
+        OutputFormat::Md => match out {
+            None => emit(
+                &aequo_report::markdown(result, &aequo_report::MarkdownOptions::default()).markdown,
+                None,
+                quiet,
+            ),
+            Some(path) => {
+                let stem = path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or("report");
+                let opts = aequo_report::MarkdownOptions {
+                    chart_dir: Some(format!("{stem}-charts").into()),
+                    ..aequo_report::MarkdownOptions::default()
+                };
+                let md = aequo_report::markdown(result, &opts);
+                md.write(path)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                note(
+                    quiet,
+                    &format!("wrote {} and {} charts", path.display(), md.charts.len()),
+                );
+                Ok(())
+            }
+        },
     }
 }

@@ -14,8 +14,10 @@
 #![warn(missing_docs)]
 
 pub mod audit;
+pub mod bootstrap;
 pub mod counts;
 pub mod disparity;
+pub mod hypothesis;
 pub mod inequality;
 pub mod interval;
 pub mod metric;

@@ -238,6 +238,9 @@ pub fn write(
         crate::Format::Parquet => {
             let props = parquet::file::properties::WriterProperties::builder()
                 .set_compression(parquet::basic::Compression::SNAPPY)
+                // Small row groups bound the writer's buffer and give parallel readers units
+                // of work.
+                .set_max_row_group_row_count(Some(2 * CHUNK as usize))
                 .build();
             W::Parquet(Box::new(
                 parquet::arrow::ArrowWriter::try_new(out, schema(), Some(props))

@@ -114,3 +114,70 @@ fn json_output_round_trips_and_table_is_readable() {
     assert!(text(&o).1.contains("wrote"));
     assert!(out.exists());
 }
+
+#[test]
+fn html_and_markdown_outputs_and_report_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("s.parquet");
+    assert!(aequo(&[
+        "synth",
+        "--rows",
+        "3000",
+        "--out",
+        data.to_str().unwrap(),
+        "-q"
+    ])
+    .status
+    .success());
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
+    let base = [
+        "audit",
+        data.to_str().unwrap(),
+        "--label",
+        "repaid",
+        "--pred",
+        "approved",
+        "--sensitive",
+        "sex,race",
+        "-q",
+    ];
+    let run = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        let o = aequo(&args);
+        assert!(o.status.success(), "{:?}", text(&o));
+        o
+    };
+    run(&["--format", "html", "--out", &p("r.html")]);
+    let html = std::fs::read_to_string(p("r.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<svg"));
+    run(&["--format", "md", "--out", &p("r.md")]);
+    let md = std::fs::read_to_string(p("r.md")).unwrap();
+    assert!(
+        md.contains("## Summary") && md.contains("r-charts/"),
+        "{md}"
+    );
+    assert!(dir.path().join("r-charts").read_dir().unwrap().count() > 0);
+    let o = run(&["--format", "md"]);
+    assert!(text(&o).0.contains("## Summary"));
+    run(&["--format", "json", "--out", &p("r.json")]);
+    // aequo report renders a saved result identically to the direct render
+    let o = aequo(&[
+        "report",
+        &p("r.json"),
+        "--format",
+        "html",
+        "--out",
+        &p("again.html"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_eq!(std::fs::read_to_string(p("again.html")).unwrap(), html);
+    // a file that is not a result is refused clearly
+    std::fs::write(p("bad.json"), "{\"schema\": \"something/9\"}").unwrap();
+    let o = aequo(&["report", &p("bad.json")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o)
+        .1
+        .contains("has schema 'something/9', but this aequo reads 'aequo.audit/1'"));
+}
