@@ -11,6 +11,7 @@ use anyhow::Context;
 
 use std::time::Duration;
 
+use crate::counterfactual::{builtin_lexicons, parse_lexicons, Swapper};
 use crate::embedded::{default_model_path, EmbeddedModel};
 use crate::http::{HttpBackend, HttpConfig};
 use crate::journal::{run as run_journal, Journal};
@@ -185,6 +186,20 @@ pub enum ProbeCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Word-swap counterfactuals of your prompts (one per line): JSON Lines with one variant per
+    /// group for each prompt that mentions the attribute (prompts that do not are reported as
+    /// satisfying fairness through unawareness).
+    Counterfactual {
+        /// Text file, one prompt per line.
+        #[arg(long)]
+        input: PathBuf,
+        /// Attribute lexicon: a built-in name (gender, race).
+        #[arg(long, default_value = "gender")]
+        attribute: String,
+        /// Lexicon YAML file replacing the built-in lexicons.
+        #[arg(long)]
+        lexicons: Option<PathBuf>,
+    },
     /// List the built-in suites.
     Suites,
 }
@@ -305,6 +320,47 @@ pub fn run(cmd: ProbeCommand) -> anyhow::Result<()> {
                 server.url()
             );
             server.wait();
+            Ok(())
+        }
+        ProbeCommand::Counterfactual {
+            input,
+            attribute,
+            lexicons,
+        } => {
+            let all = match &lexicons {
+                Some(p) => {
+                    let text = std::fs::read_to_string(p)
+                        .with_context(|| format!("reading {}", p.display()))?;
+                    parse_lexicons(&text, &p.display().to_string())?
+                }
+                None => builtin_lexicons(),
+            };
+            let names: Vec<String> = all.iter().map(|l| l.name.clone()).collect();
+            let lexicon = all
+                .into_iter()
+                .find(|l| l.name == attribute)
+                .with_context(|| {
+                    format!(
+                        "no lexicon named {attribute}; available: {}",
+                        names.join(", ")
+                    )
+                })?;
+            let swapper = Swapper::new(lexicon)?;
+            let text = std::fs::read_to_string(&input)
+                .with_context(|| format!("reading {}", input.display()))?;
+            let mut out = std::io::stdout().lock();
+            for (i, line) in text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+            {
+                let cf = swapper.counterfactuals(line);
+                let v = serde_json::json!({
+                    "line": i + 1, "prompt": line, "attribute": attribute,
+                    "mentions_attribute": !cf.is_empty(), "counterfactuals": cf,
+                });
+                writeln!(out, "{v}")?;
+            }
             Ok(())
         }
         ProbeCommand::Suites => {

@@ -13,6 +13,7 @@
 //! * [`cli`] — the `aequo probe` subcommands.
 
 pub mod cli;
+pub mod counterfactual;
 pub mod decision;
 pub mod embedded;
 pub mod error;
