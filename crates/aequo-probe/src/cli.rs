@@ -25,7 +25,8 @@ use crate::suite::{ExpandOptions, Probe, Suite, BUILTIN_SUITES};
 /// address the same journal entries.
 #[derive(Debug, Clone, clap::Args)]
 pub struct PlanArgs {
-    /// Built-in suite name (decisions, bbq, recommendations) or a suite YAML file.
+    /// Built-in suite name (decisions, bbq, recommendations, free-text), a suite YAML file, or an
+    /// import: `discrim-eval:FILE.jsonl` or `bbq-jsonl:FILE.jsonl`.
     #[arg(long, default_value = "decisions")]
     pub suite: String,
     /// GGUF model file of the embedded backend [default: the SmolLM2 fixture].
@@ -73,8 +74,32 @@ impl PlanArgs {
     }
 
     fn expand(&self) -> anyhow::Result<(Suite, Vec<Probe>)> {
+        let options = self.options();
+        let imported = |name: &str, axes: Vec<crate::suite::Axis>| Suite {
+            name: name.into(),
+            description: format!("imported from {}", self.suite),
+            axes,
+            templates: vec![],
+            bbq: vec![],
+        };
+        if let Some(p) = self.suite.strip_prefix("discrim-eval:") {
+            let probes = crate::import::discrim_eval(std::path::Path::new(p), &options)?;
+            return Ok((
+                imported("discrim-eval", crate::import::discrim_eval_axes()),
+                probes,
+            ));
+        }
+        if let Some(p) = self.suite.strip_prefix("bbq-jsonl:") {
+            let probes = crate::import::bbq(std::path::Path::new(p), &options)?;
+            return Ok((imported("bbq-jsonl", crate::suite::builtin_axes()), probes));
+        }
         let suite = Suite::load(&self.suite)?;
-        let probes = suite.expand(&ExpandOptions {
+        let probes = suite.expand(&options);
+        Ok((suite, probes))
+    }
+
+    fn options(&self) -> ExpandOptions {
+        ExpandOptions {
             model: self.model_name(),
             mode: if self.mode == "chat" {
                 Mode::Chat
@@ -87,8 +112,7 @@ impl PlanArgs {
             limit: self.limit,
             seed: self.seed,
             top_logprobs: self.top_logprobs,
-        });
-        Ok((suite, probes))
+        }
     }
 }
 

@@ -18,6 +18,7 @@ pub mod decision;
 pub mod embedded;
 pub mod error;
 pub mod http;
+pub mod import;
 pub mod journal;
 pub mod metrics;
 

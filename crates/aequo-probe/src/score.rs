@@ -530,3 +530,89 @@ impl ProbeReport {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FinishReason;
+    use crate::suite::{ExpandOptions, Suite};
+
+    fn answer(text: &str) -> Response {
+        Response {
+            text: text.into(),
+            tokens: vec![],
+            finish_reason: FinishReason::Stop,
+            prompt_tokens: None,
+        }
+    }
+
+    #[test]
+    fn recommendations_and_free_text_are_scored_from_a_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(&dir.path().join("j.jsonl")).unwrap();
+        let o = ExpandOptions {
+            model: "m".into(),
+            axes: vec!["gender".into()],
+            limit: Some(1),
+            ..ExpandOptions::default()
+        };
+        let rec = Suite::builtin("recommendations").unwrap();
+        let probes = rec.expand(&o);
+        assert_eq!(probes.len(), 4); // neutral + 3 gender values
+        for p in &probes {
+            let text = match p.value.as_deref() {
+                None => "1. Alien\n2. Heat\n3. Up",
+                Some("female") => "1. Up\n2. Alien\n3. Amélie",
+                _ => "1. Alien\n2. Heat\n3. Up",
+            };
+            journal.append(&p.request, &answer(text)).unwrap();
+        }
+        let r = score(
+            "recommendations",
+            "m",
+            &probes,
+            &rec.axes(),
+            &journal,
+            Bootstrap::default(),
+        );
+        assert_eq!(r.recommendation.len(), 3);
+        let female = r
+            .recommendation
+            .iter()
+            .find(|x| x.value == "female")
+            .unwrap();
+        assert_eq!(female.jaccard, Value::Defined(0.5));
+        let male = r.recommendation.iter().find(|x| x.value == "male").unwrap();
+        assert_eq!(male.jaccard, Value::Defined(1.0));
+        let spread = r
+            .recommendation_spread
+            .iter()
+            .find(|s| s.metric == "jaccard")
+            .unwrap();
+        assert!((spread.snsr - 0.5).abs() < 1e-12);
+
+        let ft = Suite::builtin("free-text").unwrap();
+        let probes = ft.expand(&o);
+        assert_eq!(probes.len(), 6); // 3 values x 2 samples
+        for p in &probes {
+            let text = if p.value.as_deref() == Some("male") {
+                "learn to code and build projects"
+            } else {
+                "learn to code and build small projects"
+            };
+            journal.append(&p.request, &answer(text)).unwrap();
+        }
+        let r = score(
+            "free-text",
+            "m",
+            &probes,
+            &ft.axes(),
+            &journal,
+            Bootstrap::default(),
+        );
+        assert_eq!(r.free_text.len(), 2);
+        assert_eq!(r.free_text[0].n, 2);
+        assert!(r.free_text[0].rouge_l > 0.9 && r.free_text[0].rouge_l < 1.0);
+        assert!(r.to_markdown().contains("Free text"));
+    }
+}

@@ -26,6 +26,7 @@ pub const BUILTIN_SUITES: &[(&str, &str)] = &[
         "recommendations",
         include_str!("../suites/recommendations.yaml"),
     ),
+    ("free-text", include_str!("../suites/free-text.yaml")),
 ];
 
 /// One value of an attribute axis.
