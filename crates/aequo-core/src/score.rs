@@ -220,7 +220,9 @@ impl<S: CellStats> CellTable<S> {
             })
             .collect::<Result<Vec<_>, _>>()?;
         if codes.len() != self.attributes.len() {
-            return Err(TableError::Counts(CountsError::NoSuchAttribute(codes.len())));
+            return Err(TableError::Counts(CountsError::NoSuchAttribute(
+                codes.len(),
+            )));
         }
         Ok(self.cell(&codes))
     }
@@ -1031,7 +1033,7 @@ fn on_piece(c: &[(f64, f64)], x0: f64, x1: f64) -> (f64, f64) {
 }
 
 /// ∫ |d(x)| over an interval of width `w` where d is linear from d0 to d1.
-fn abs_linear_integral(d0: f64, d1: f64, w: f64) -> f64 {
+pub(crate) fn abs_linear_integral(d0: f64, d1: f64, w: f64) -> f64 {
     if d0 * d1 >= 0.0 {
         0.5 * w * (d0.abs() + d1.abs())
     } else {
