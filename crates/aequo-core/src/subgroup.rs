@@ -810,8 +810,7 @@ impl Search<'_> {
         let (n1, n2) = (n_eff(s), n_eff(c));
         let (x1, x2) = (p1 * n1, p2 * n2);
         let level = self.options.confidence;
-        let (Some(ci), Some(complement_ci)) = (wilson(x1, n1, level), wilson(x2, n2, level))
-        else {
+        let (Some(ci), Some(complement_ci)) = (wilson(x1, n1, level), wilson(x2, n2, level)) else {
             return Err(SkipReason::MetricUndefinedInSlice);
         };
         let effect = p1 - p2;
@@ -911,16 +910,17 @@ pub fn discover(
     let attrs = tensor.attributes();
     let mut sensitive = vec![false; attrs.len()];
     for name in &options.sensitive {
-        let i = attrs.iter().position(|a| a.name.0 == *name).ok_or_else(|| {
-            SubgroupError::UnknownAttribute {
+        let i = attrs
+            .iter()
+            .position(|a| a.name.0 == *name)
+            .ok_or_else(|| SubgroupError::UnknownAttribute {
                 name: name.clone(),
                 available: attrs
                     .iter()
                     .map(|a| a.name.0.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
-            }
-        })?;
+            })?;
         sensitive[i] = true;
     }
 
@@ -1197,7 +1197,8 @@ fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
     let mut q = vec![0.0; m];
     let mut running = 1.0_f64;
     for (rank, &i) in order.iter().enumerate().rev() {
-        running = running.min(p[i] * m as f64 / (rank + 1) as f64);
+        // m / rank ≥ 1 is formed first so that rounding never gives q < p.
+        running = running.min(p[i] * (m as f64 / (rank + 1) as f64));
         q[i] = running;
     }
     q
@@ -1226,8 +1227,12 @@ mod tests {
 
     #[test]
     fn fisher_matches_exact_fractions() {
-        // scipy.stats.fisher_exact([[8, 2], [1, 5]]) = 0.03496503496503495
-        close(fisher_exact(8, 10, 1, 6).unwrap(), 0.034_965_034_965_034_95, 1e-12);
+        // [[8, 2], [1, 5]]: exactly 5/143 (Python fractions and math.comb)
+        close(
+            fisher_exact(8, 10, 1, 6).unwrap(),
+            0.034_965_034_965_034_95,
+            1e-12,
+        );
         // Lady tasting tea, [[3, 1], [1, 3]]: 34/70
         close(fisher_exact(3, 4, 1, 4).unwrap(), 34.0 / 70.0, 1e-12);
         // A degenerate margin: every table is the observed one.
