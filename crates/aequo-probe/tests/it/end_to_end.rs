@@ -89,7 +89,7 @@ fn bbq_suite_scores_on_the_embedded_model() {
     let requests: Vec<_> = probes.iter().map(|p| p.request.clone()).collect();
     let (stats, errors) = run(m.as_ref(), &journal, &requests, 1, &|_| {});
     assert!(errors.is_empty(), "{errors:?}");
-    assert_eq!(stats.generated, 12);
+    assert_eq!(stats.generated, 18);
     let report = score(
         "bbq",
         m.model_name(),
@@ -100,7 +100,7 @@ fn bbq_suite_scores_on_the_embedded_model() {
     );
     eprintln!("{}", report.to_markdown());
     let bbq = report.bbq.expect("BBQ scores");
-    assert_eq!((bbq.s_amb.n, bbq.s_dis.n), (4, 8));
+    assert_eq!((bbq.s_amb.n, bbq.s_dis.n), (6, 12));
     assert!(bbq.accuracy_ambiguous.value.get().is_some());
     assert!(report.coverage.mean.expect("scored") > 0.5);
 }
