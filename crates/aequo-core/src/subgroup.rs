@@ -279,7 +279,7 @@ pub enum SubgroupError {
     #[error("confidence level {0} must be between 0 and 1 (e.g. 0.95)")]
     BadConfidence(f64),
     /// A bad false discovery rate.
-    #[error("false discovery rate {0} must be between 0 and 1 (e.g. 0.05)")]
+    #[error("false discovery rate {0} must be above 0 and at most 1 (e.g. 0.05)")]
     BadAlpha(f64),
     /// A bad minimum support fraction.
     #[error("minimum support fraction {0} must be between 0 and 1 (e.g. 0.01)")]
@@ -534,13 +534,17 @@ impl Acc {
     }
 }
 
-/// The non-empty cells of the tensor, each reduced to an [`Acc`], with level codes stored per
-/// attribute. Marginalising this list is the same sum as [`CountTensor::marginalize`] but skips
-/// empty cells, copies no score histogram and only four numbers per cell — the search
-/// marginalises once per attribute set, so this is its hot loop.
+/// The non-empty cells of the tensor, each reduced to what the statistics need, with level
+/// codes stored per attribute. Marginalising this list is the same sum as
+/// [`CountTensor::marginalize`] but skips empty cells, copies no score histogram and adds only
+/// three integers per cell (seven numbers when weighted) — the search marginalises once per
+/// attribute set, so this is its hot loop.
 struct Cells {
     codes: Vec<Vec<u32>>,
-    acc: Vec<Acc>,
+    /// `[rows, numerator rows, denominator rows]` per cell.
+    counts: Vec<[u64; 3]>,
+    /// `[numerator, denominator, denominator squares, weight]` per cell, when weighted.
+    weights: Option<Vec<[f64; 4]>>,
     total: Acc,
 }
 
@@ -551,9 +555,16 @@ fn fraction(metric: Metric, c: &Confusion) -> (f64, f64) {
 }
 
 fn cells_of(tensor: &CountTensor, metric: Metric) -> Cells {
-    let k = tensor.attributes().len();
+    let dims: Vec<usize> = tensor.attributes().iter().map(|a| a.levels.len()).collect();
+    let k = dims.len();
+    // The tensor's dense layout: row-major, the last attribute fastest.
+    let mut strides = vec![1; k];
+    for i in (0..k.saturating_sub(1)).rev() {
+        strides[i] = strides[i + 1] * dims[i + 1];
+    }
     let mut codes = vec![Vec::new(); k];
-    let mut acc = Vec::new();
+    let mut counts = Vec::new();
+    let mut weights = tensor.is_weighted().then(Vec::new);
     let mut total = Acc::default();
     for cell in tensor.cells() {
         let rows = tensor.rows(cell);
@@ -561,36 +572,37 @@ fn cells_of(tensor: &CountTensor, metric: Metric) -> Cells {
             continue;
         }
         let (num_rows, den_rows) = fraction(metric, &tensor.confusion_unweighted(cell));
-        let a = match (tensor.confusion_weighted(cell), tensor.weight_squares(cell)) {
-            (Some(w), Some(w2)) => {
-                let (num, den) = fraction(metric, &w);
-                Acc {
-                    rows,
-                    num_rows: num_rows as u64,
-                    den_rows: den_rows as u64,
-                    num,
-                    den,
-                    den_sq: fraction(metric, &w2).1,
-                    weight: w.total(),
-                }
-            }
-            _ => Acc {
-                rows,
-                num_rows: num_rows as u64,
-                den_rows: den_rows as u64,
-                num: num_rows,
-                den: den_rows,
-                den_sq: den_rows,
-                weight: rows as f64,
-            },
+        let mut a = Acc {
+            rows,
+            num_rows: num_rows as u64,
+            den_rows: den_rows as u64,
+            num: num_rows,
+            den: den_rows,
+            den_sq: den_rows,
+            weight: rows as f64,
         };
-        for (i, c) in tensor.codes(cell).into_iter().enumerate() {
-            codes[i].push(c as u32);
+        if let (Some(ws), Some(w), Some(w2)) = (
+            &mut weights,
+            tensor.confusion_weighted(cell),
+            tensor.weight_squares(cell),
+        ) {
+            (a.num, a.den) = fraction(metric, &w);
+            a.den_sq = fraction(metric, &w2).1;
+            a.weight = w.total();
+            ws.push([a.num, a.den, a.den_sq, a.weight]);
         }
+        for i in 0..k {
+            codes[i].push(((cell.0 / strides[i]) % dims[i]) as u32);
+        }
+        counts.push([a.rows, a.num_rows, a.den_rows]);
         total.add(&a);
-        acc.push(a);
     }
-    Cells { codes, acc, total }
+    Cells {
+        codes,
+        counts,
+        weights,
+        total,
+    }
 }
 
 /// The marginal of one attribute set: dense over the product of its attributes' levels.
@@ -608,14 +620,55 @@ impl Marginal {
             strides[i] = strides[i + 1] * dims[attrs[i + 1]];
         }
         let size: usize = attrs.iter().map(|&a| dims[a]).product();
-        let mut acc = vec![Acc::default(); size];
         let cols: Vec<&[u32]> = attrs.iter().map(|&a| cells.codes[a].as_slice()).collect();
-        for (j, a) in cells.acc.iter().enumerate() {
-            let mut idx = 0;
-            for (col, s) in cols.iter().zip(&strides) {
-                idx += col[j] as usize * s;
+        // The marginal cell of every tensor cell; the common depths are spelled out so that the
+        // loop has no inner loop.
+        let n = cells.counts.len();
+        let index: Vec<usize> = match (cols.as_slice(), strides.as_slice()) {
+            ([], _) => vec![0; n],
+            ([a], _) => a.iter().map(|&x| x as usize).collect(),
+            ([a, b], [sa, _]) => (0..n).map(|j| a[j] as usize * sa + b[j] as usize).collect(),
+            ([a, b, c], [sa, sb, _]) => (0..n)
+                .map(|j| a[j] as usize * sa + b[j] as usize * sb + c[j] as usize)
+                .collect(),
+            _ => (0..n)
+                .map(|j| {
+                    cols.iter()
+                        .zip(&strides)
+                        .map(|(c, s)| c[j] as usize * s)
+                        .sum()
+                })
+                .collect(),
+        };
+        let mut counts = vec![[0u64; 3]; size];
+        for (&i, c) in index.iter().zip(&cells.counts) {
+            for (t, x) in counts[i].iter_mut().zip(c) {
+                *t += x;
             }
-            acc[idx].add(a);
+        }
+        let mut acc: Vec<Acc> = counts
+            .iter()
+            .map(|&[rows, num_rows, den_rows]| Acc {
+                rows,
+                num_rows,
+                den_rows,
+                num: num_rows as f64,
+                den: den_rows as f64,
+                den_sq: den_rows as f64,
+                weight: rows as f64,
+            })
+            .collect();
+        if let Some(ws) = &cells.weights {
+            for a in &mut acc {
+                (a.num, a.den, a.den_sq, a.weight) = (0.0, 0.0, 0.0, 0.0);
+            }
+            for (&i, w) in index.iter().zip(ws) {
+                let a = &mut acc[i];
+                a.num += w[0];
+                a.den += w[1];
+                a.den_sq += w[2];
+                a.weight += w[3];
+            }
         }
         Marginal {
             strides,
@@ -890,7 +943,7 @@ pub fn discover(
     if !(options.confidence > 0.0 && options.confidence < 1.0) {
         return Err(SubgroupError::BadConfidence(options.confidence));
     }
-    if !(options.alpha > 0.0 && options.alpha < 1.0) && options.alpha != 1.0 {
+    if !(options.alpha > 0.0 && options.alpha <= 1.0) {
         return Err(SubgroupError::BadAlpha(options.alpha));
     }
     if let MinSupport::Fraction(f) = options.min_support {

@@ -668,6 +668,22 @@ fn timing_8_attributes_5_levels_depth_3() {
         },
     )
     .unwrap();
+    for depth in [1, 2] {
+        let start = std::time::Instant::now();
+        let r = discover(
+            &t,
+            &SubgroupOptions {
+                max_depth: depth,
+                ..SubgroupOptions::default()
+            },
+        )
+        .unwrap();
+        println!(
+            "depth {depth}: {} slices tested in {:.1} ms",
+            r.slices_tested,
+            start.elapsed().as_secs_f64() * 1e3
+        );
+    }
     println!(
         "same with min support 1 row: {} slices tested in {:.1} ms",
         r.slices_tested,
