@@ -124,6 +124,22 @@ impl ClassConfusion {
         Ok(())
     }
 
+    /// One bootstrap replicate: each (label, prediction) weight w becomes `draw(w)` (for
+    /// unweighted data a Poisson(w) draw, exactly the Poisson bootstrap: DESIGN.md principle 2);
+    /// the unweighted counts become the rounded draws.
+    pub fn resample(&self, draw: &mut impl FnMut(f64) -> f64) -> ClassConfusion {
+        let weight: Vec<f64> = self
+            .weight
+            .iter()
+            .map(|&w| if w > 0.0 { draw(w) } else { 0.0 })
+            .collect();
+        ClassConfusion {
+            classes: self.classes,
+            rows: weight.iter().map(|w| w.round() as u64).collect(),
+            weight,
+        }
+    }
+
     /// Unweighted count of (label, prediction).
     pub fn count(&self, label: ClassIndex, prediction: ClassIndex) -> u64 {
         self.rows[label.0 * self.classes + prediction.0]

@@ -247,6 +247,16 @@ impl<S: CellStats> CellTable<S> {
         (&self.shape, &mut self.cells[cell.0])
     }
 
+    /// A table of the same layout with every cell transformed, e.g. by a summary's `resample`
+    /// for one bootstrap replicate.
+    pub fn map_cells(&self, mut f: impl FnMut(&S) -> S) -> CellTable<S> {
+        CellTable {
+            attributes: self.attributes.clone(),
+            shape: self.shape.clone(),
+            cells: self.cells.iter().map(&mut f).collect(),
+        }
+    }
+
     /// Adds a summary into the cell of a group key (e.g. a partial summary a scan kept by key).
     pub fn add_at(&mut self, key: &GroupKey, stats: &S) -> Result<(), TableError> {
         let c = self.cell_of(key)?;
@@ -499,6 +509,37 @@ impl BinnedScores {
         Ok(())
     }
 
+    /// One bootstrap replicate: each (label, bin) weight w is replaced by `draw(w)` (for
+    /// unweighted data, a Poisson(w) draw: DESIGN.md principle 2) and the bin's score sums are
+    /// scaled with it, which keeps each bin's mean score — an approximation (the resampled rows
+    /// of a bin are taken at the bin's mean), exact for AUC and ROC, which use only the weights.
+    /// Rows are scaled likewise and rounded.
+    pub fn resample(&self, draw: &mut impl FnMut(f64) -> f64) -> BinnedScores {
+        let mut out = self.clone();
+        for l in 0..2 {
+            let mut sq_scale_num = 0.0;
+            for b in 0..self.weight[l].len() {
+                let w = self.weight[l][b];
+                if w == 0.0 {
+                    continue;
+                }
+                let r = draw(w);
+                out.weight[l][b] = r;
+                out.score_sum[l][b] = self.score_sum[l][b] * r / w;
+                sq_scale_num += r;
+            }
+            let total: f64 = self.weight[l].iter().sum();
+            let scale = if total > 0.0 {
+                sq_scale_num / total
+            } else {
+                0.0
+            };
+            out.score_sq_sum[l] = self.score_sq_sum[l] * scale;
+            out.rows[l] = (self.rows[l] as f64 * scale).round() as u64;
+        }
+        out
+    }
+
     /// The distribution metrics are computed from.
     pub fn distribution(&self, bins: &ScoreBins) -> ScoreDistribution {
         let mut atoms = Vec::new();
@@ -627,6 +668,26 @@ impl ExactScores {
     /// Rows per label (unweighted).
     pub fn rows(&self) -> [u64; 2] {
         self.rows
+    }
+
+    /// One bootstrap replicate: each (label, distinct score) weight w is replaced by `draw(w)`
+    /// (for unweighted data a Poisson(w) draw, which is exactly the Poisson bootstrap of those
+    /// rows: DESIGN.md principle 2); entries drawn as 0 are dropped. Exact for every metric here.
+    /// `rows` become the rounded replicate totals.
+    pub fn resample(&self, draw: &mut impl FnMut(f64) -> f64) -> ExactScores {
+        let mut out = ExactScores::default();
+        for l in 0..2 {
+            let mut total = 0.0;
+            for (k, w) in &self.maps[l] {
+                let r = draw(*w);
+                if r > 0.0 {
+                    out.maps[l].insert(*k, r);
+                    total += r;
+                }
+            }
+            out.rows[l] = total.round() as u64;
+        }
+        out
     }
 
     /// Distinct scores held per label (what the memory grows with).

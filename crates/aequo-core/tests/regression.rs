@@ -122,6 +122,19 @@ fn distribution_distances_by_hand() {
     assert_eq!(same.wasserstein.value, 0.0);
 }
 
+/// Regression: both groups' mass at one value in a bin, but Σ w ŷ / Σ w rounding 3 × 0.19 / 3
+/// to 0.18999999999999997, made the estimate step one group before the other and report
+/// KS = ¾ instead of ¼.
+#[test]
+fn equal_values_whose_means_round_apart_step_together() {
+    let bins = ScoreBins::new((0..=400).map(|i| -1.005 + f64::from(i) / 100.0).collect()).unwrap();
+    let a = stats(&bins, &[(0.0, 0.19, 1.0)]);
+    let b = stats(&bins, &[(0.0, 0.19, 3.0), (0.0, 0.2, 1.0)]);
+    let d = distribution_distance(&bins, &a, &b).unwrap();
+    assert!((d.kolmogorov_smirnov.value - 0.25).abs() < 1e-12, "{d:?}");
+    assert!((d.wasserstein.value - 0.25 * 0.01).abs() < 1e-12, "{d:?}");
+}
+
 // ------------------------------------------------------------------------------- laws ---
 
 /// Exact weighted KS and W1 between two samples (value, weight).
