@@ -866,6 +866,12 @@ impl Search<'_> {
         let (Some(ci), Some(complement_ci)) = (wilson(x1, n1, level), wilson(x2, n2, level)) else {
             return Err(SkipReason::MetricUndefinedInSlice);
         };
+        // Wilson's bounds at p = 0 or 1 can round to just inside the estimate; widen to it.
+        let hold = |i: Interval, p: f64| Interval {
+            lower: i.lower.min(p),
+            upper: i.upper.max(p),
+        };
+        let (ci, complement_ci) = (hold(ci, p1), hold(complement_ci, p2));
         let effect = p1 - p2;
         let effect_ci = newcombe(p1, ci, p2, complement_ci);
         let z = two_proportion_z(x1, n1, x2, n2);
