@@ -29,6 +29,18 @@
 //! (`np.searchsorted(bins[1:-1], y_prob)`), so a score lying exactly on an inner edge goes one
 //! bin lower there; elsewhere the two agree.
 //!
+//! **Use in a scan and an audit.** A scan keeps one table (or, while levels are still being
+//! discovered, one [`CellBuilder`] keyed by the tensor builder's codes) beside the count tensor,
+//! and per row calls `add` on the row's cell: `ExactScores::add(label, score, weight)` or
+//! `BinnedScores::add(&bins, label, score, weight)` (via [`CellTable::parts_mut`] /
+//! [`CellBuilder::entry`]). The audit marginalises the table with the same attribute positions
+//! as the tensor, and per group calls `distribution()` and then [`ScoreDistribution::auc`],
+//! [`roc`](ScoreDistribution::roc), [`brier`](ScoreDistribution::brier),
+//! [`expected_calibration_error`](ScoreDistribution::expected_calibration_error),
+//! [`reliability`](ScoreDistribution::reliability), and [`abroca`] against
+//! [`CellTable::rest`] or a reference group. A bootstrap replicate is
+//! [`CellTable::map_cells`] with the summaries' `resample`.
+//!
 //! **Undefined values** carry their reason ([`Undefined`]): AUC, the ROC curve and ABROCA need
 //! both classes in the group ([`Undefined::MissingClass`]); Brier and calibration need at least
 //! one row ([`Undefined::EmptyGroup`]). No NaN leaves this module.
@@ -378,6 +390,68 @@ impl<S: CellStats> CellTable<S> {
             out.cells[to.0].merge(&self.cells[cell.0]);
         }
         Ok(out)
+    }
+}
+
+/// Per-cell summaries of a scan whose attribute levels are not known in advance, keyed by the
+/// level codes a [`TensorBuilder`](crate::counts::TensorBuilder) hands out (discovery order).
+/// Memory is one entry per combination seen. [`finish`](CellBuilder::finish) maps the codes to
+/// levels and lays the summaries out as a [`CellTable`] in canonical order, like
+/// `TensorBuilder::finish`; tables from several threads then [`merge`](CellTable::merge).
+#[derive(Debug, Clone)]
+pub struct CellBuilder<S: CellStats> {
+    shape: S::Shape,
+    cells: std::collections::HashMap<Vec<u32>, S>,
+}
+
+impl<S: CellStats> CellBuilder<S> {
+    /// An empty builder whose cells share `shape`.
+    pub fn new(shape: S::Shape) -> CellBuilder<S> {
+        CellBuilder {
+            shape,
+            cells: std::collections::HashMap::new(),
+        }
+    }
+
+    /// The shape and the summary of the cell with these codes (created empty on first sight):
+    /// what the summaries' `add` methods take.
+    pub fn entry(&mut self, codes: &[u32]) -> (&S::Shape, &mut S) {
+        if !self.cells.contains_key(codes) {
+            self.cells.insert(codes.to_vec(), S::empty(&self.shape));
+        }
+        let cell = self
+            .cells
+            .get_mut(codes)
+            .expect("inserted above when absent");
+        (&self.shape, cell)
+    }
+
+    /// The table over attributes `names`, where `levels[a][code]` is the level that attribute
+    /// a's code stands for (the builder's dictionary, in discovery order).
+    pub fn finish(
+        self,
+        names: &[String],
+        levels: &[Vec<crate::counts::Level>],
+    ) -> Result<CellTable<S>, TableError> {
+        let attributes: Vec<Attribute> = names
+            .iter()
+            .zip(levels)
+            .map(|(n, l)| Attribute::new(n.clone(), l.iter().cloned()))
+            .collect();
+        let mut table = CellTable::<S>::new(attributes, self.shape)?;
+        for (codes, stats) in &self.cells {
+            let key = codes
+                .iter()
+                .zip(levels)
+                .map(|(&c, l)| {
+                    l.get(c as usize)
+                        .cloned()
+                        .ok_or(TableError::Counts(CountsError::NoSuchAttribute(c as usize)))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            table.add_at(&GroupKey(key), stats)?;
+        }
+        Ok(table)
     }
 }
 

@@ -335,6 +335,40 @@ fn resampling_with_the_identity_changes_nothing() {
     assert_eq!(dropped.rows(), [3, 4]);
 }
 
+#[test]
+fn cell_builder_lays_out_like_the_tensor_builder() {
+    use aequo_core::score::CellBuilder;
+    let rows = [
+        ("m", Some("b"), true, 0.9),
+        ("f", None, false, 0.2),
+        ("x", Some("a"), true, 0.4),
+        ("f", Some("c"), false, 0.6),
+        ("m", Some("b"), false, 0.1),
+    ];
+    let mut tb = TensorBuilder::new(vec!["s".into(), "r".into()], false, None).unwrap();
+    let mut cb: CellBuilder<ExactScores> = CellBuilder::new(());
+    let mut levels: Vec<Vec<Level>> = vec![Vec::new(), Vec::new()];
+    for (s, r, y, score) in rows {
+        let codes = [tb.code(0, Some(s)).unwrap(), tb.code(1, r).unwrap()];
+        // The scan's dictionary: the level of each code, in discovery order.
+        for (a, v) in [Some(s), r].into_iter().enumerate() {
+            let l = v.map_or(Level::Missing, lv);
+            if !levels[a].contains(&l) {
+                levels[a].push(l);
+            }
+        }
+        tb.add(&codes, y, score >= 0.5, None);
+        cb.entry(&codes).1.add(y, score, 1.0).unwrap();
+    }
+    let t = tb.finish().unwrap();
+    let table = cb.finish(&["s".into(), "r".into()], &levels).unwrap();
+    assert_eq!(table.attributes(), t.attributes());
+    for cell in t.cells() {
+        let [n0, n1] = table.get(cell).rows();
+        assert_eq!(n0 + n1, t.rows(cell), "{}", t.key(cell));
+    }
+}
+
 // ------------------------------------------------------------------------------- laws ---
 
 fn arb_scores() -> impl Strategy<Value = Vec<(bool, u8, u8)>> {
