@@ -8,7 +8,7 @@
 //!
 //! Every binary group metric extends to class c **one-vs-rest**: class c is "positive", every
 //! other class "negative", giving an ordinary binary [`Confusion`]
-//! (TP = m[c][c], FN = Σ_{p≠c} m[c][p], FP = Σ_{l≠c} m[l][c], TN = the rest), on which
+//! (`TP = m[c][c]`, `FN = Σ_{p≠c} m[c][p]`, `FP = Σ_{l≠c} m[l][c]`, TN = the rest), on which
 //! [`Metric::evaluate`] is used unchanged, so the definitions, undefined cases and sources are
 //! those of [`Metric`]. This is `sklearn.metrics.multilabel_confusion_matrix`; TPR per class is
 //! `recall_score(average=None)`, PPV `precision_score(average=None)`, selection rate the share of
@@ -230,7 +230,7 @@ impl ClassConfusion {
         metric.evaluate(&total, self.total_rows())
     }
 
-    /// Multiclass accuracy: Σ_c m[c][c] / Σ m (weighted); undefined for an empty group.
+    /// Multiclass accuracy: `Σ_c m[c][c] / Σ m` (weighted); undefined for an empty group.
     pub fn accuracy(&self) -> Value {
         let total: f64 = self.weight.iter().sum();
         if self.total_rows() == 0 {

@@ -20,7 +20,7 @@
 //!
 //! A group's metrics are computed from a [`ScoreDistribution`], which either summary turns into
 //! (after merging the cells of the group). Cells live in a [`CellTable`], a dense table laid out
-//! exactly like [`CountTensor`](crate::counts::CountTensor) (same attributes, same cell index),
+//! exactly like [`CountTensor`] (same attributes, same cell index),
 //! which also holds the regression and multiclass summaries of the sibling modules.
 //!
 //! **Bins** are left-closed like the tensor's histogram: with ascending edges e₀ < … < e_{m−1},
@@ -968,7 +968,7 @@ impl ScoreDistribution {
     /// ROC AUC: the probability that a random positive scores above a random negative, ties
     /// counted ½ (weighted by the rows' weights):
     ///
-    /// AUC = Σ_{i: y=1} Σ_{j: y=0} wᵢ wⱼ (1[sᵢ > sⱼ] + ½ 1[sᵢ = sⱼ]) / (W⁺ W⁻),
+    /// `AUC = Σ_{i: y=1} Σ_{j: y=0} wᵢ wⱼ (1[sᵢ > sⱼ] + ½ 1[sᵢ = sⱼ]) / (W⁺ W⁻)`,
     ///
     /// computed in one ascending sweep as Σ_v w⁺_v (W⁻_{<v} + ½ w⁻_v) / (W⁺ W⁻). This is
     /// `sklearn.metrics.roc_auc_score` (the trapezoidal area under the ROC curve equals the
