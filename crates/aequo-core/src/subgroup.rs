@@ -34,7 +34,9 @@
 //! - `p_bh`, the Benjamini–Hochberg adjusted p-value across **all slices tested** (not only those
 //!   shown). BH controls the false discovery rate under independence or positive regression
 //!   dependence (Benjamini & Yekutieli 2001); nested slices are positively dependent, which is
-//!   the usual justification for using it in slice search.
+//!   the usual justification for using it in slice search. For an attribute with two levels,
+//!   `a = x` and `a = y` are the same comparison seen from both sides; both are tested and
+//!   counted, which only makes the correction slightly conservative.
 //!
 //! **What is a proportion here.** The metric must be a proportion of rows
 //! ([`Metric::is_proportion`]): its numerator and denominator are counts of rows (e.g. the false
