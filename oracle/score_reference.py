@@ -85,6 +85,8 @@ def small_sets():
                 "w": w,
                 "auc": num(roc_auc_score(y, s, sample_weight=w)),
                 "brier": num(brier_score_loss(y, s, sample_weight=w)),
+                "roc_thin_fpr": lst(roc_curve(y, s, sample_weight=w)[0]),
+                "roc_thin_tpr": lst(roc_curve(y, s, sample_weight=w)[1]),
                 "roc_fpr": lst(fpr),
                 "roc_tpr": lst(tpr),
                 # calibration_curve takes no weights: only for unweighted sets
@@ -139,6 +141,10 @@ def adult_extra(y, s):
         if m.any():
             ece += m.sum() / len(s) * abs(y[m].mean() - s[m].mean())
     r["ece10"] = num(ece)
+    if r["auc"] is not None:
+        fpr, tpr, _ = roc_curve(y, s)  # drop_intermediate=True, the default
+        r["roc_thin_fpr"] = lst(fpr)
+        r["roc_thin_tpr"] = lst(tpr)
     return r
 
 

@@ -1032,6 +1032,37 @@ impl ScoreDistribution {
         Ok(points)
     }
 
+    /// The ROC curve without the points in the middle of straight runs, as
+    /// `sklearn.metrics.roc_curve` with its default `drop_intermediate=True`: after (0, 0), a
+    /// point is kept when it is the first or last of [`roc`](Self::roc)'s points or when the
+    /// second difference of the cumulative false or true positives there is not zero. The area
+    /// under it is the same; a logistic model's curve shrinks to a fraction of its points, which
+    /// is what a report should draw.
+    pub fn roc_thinned(&self) -> Result<Vec<RocPoint>, Undefined> {
+        let full = self.roc()?;
+        // Cumulative weights from the top, as scikit-learn's second differences are taken on
+        // counts, not on rates.
+        let mut cum = Vec::with_capacity(self.atoms.len());
+        let (mut fp, mut tp) = (0.0, 0.0);
+        for a in self.atoms.iter().rev() {
+            fp += a.weight[0];
+            tp += a.weight[1];
+            cum.push((fp, tp));
+        }
+        let n = cum.len();
+        let mut out = vec![full[0]];
+        for i in 0..n {
+            let keep = i == 0
+                || i + 1 == n
+                || cum[i + 1].0 - 2.0 * cum[i].0 + cum[i - 1].0 != 0.0
+                || cum[i + 1].1 - 2.0 * cum[i].1 + cum[i - 1].1 != 0.0;
+            if keep {
+                out.push(full[i + 1]);
+            }
+        }
+        Ok(out)
+    }
+
     /// Brier score: the weighted mean squared difference between score and label,
     /// Σ wᵢ (sᵢ − yᵢ)² / Σ wᵢ = (Σ w s² − 2 Σ_{y=1} w s + W⁺) / W (Brier 1950;
     /// `sklearn.metrics.brier_score_loss`). Exact in both modes (it needs only sums). Meaningful

@@ -608,6 +608,13 @@ fn small_sets_match_scikit_learn() {
             check(p.fpr, *x);
             check(p.tpr, *y);
         }
+        let thin = d.roc_thinned().unwrap();
+        let (fpr, tpr) = (floats(&set["roc_thin_fpr"]), floats(&set["roc_thin_tpr"]));
+        assert_eq!(thin.len(), fpr.len(), "{}", set["name"]);
+        for (p, (x, y)) in thin.iter().zip(fpr.iter().zip(&tpr)) {
+            check(p.fpr, *x);
+            check(p.tpr, *y);
+        }
         // scikit-learn closes calibration bins on the right, aequo on the left (as the
         // tensor's histogram): a score exactly on an inner edge lands one bin apart.
         let five = ScoreBins::equal_width(5).unwrap();
@@ -765,6 +772,15 @@ fn auc_by_group(dataset: &str, extra: bool) {
                 d.expected_calibration_error(&ten).unwrap().get().unwrap(),
                 f(&rec["ece10"]),
             );
+            if let Some(fpr) = rec["roc_thin_fpr"].as_array() {
+                let thin = d.roc_thinned().unwrap();
+                assert_eq!(thin.len(), fpr.len(), "{key}");
+                let tpr = floats(&rec["roc_thin_tpr"]);
+                for (p, (x, y)) in thin.iter().zip(fpr.iter().zip(&tpr)) {
+                    check(p.fpr, f(x));
+                    check(p.tpr, *y);
+                }
+            }
             let curve = d.reliability(&ten).unwrap();
             let (pt, pp) = (
                 floats(&rec["cal10_prob_true"]),
