@@ -13,9 +13,9 @@
 //!   exact (it needs only the sums); calibration is exact when its bins are a coarsening of the
 //!   score bins.
 //! * [`ExactScores`] — per distinct score value, its summed weight (a sorted map). Memory grows
-//!   with the number of distinct scores per cell and label (about 40–60 bytes an entry): a
-//!   logistic model's scores are nearly all distinct, so a cell holds about one entry per row;
-//!   a decile score holds ten. Every quantity is then exact, AUC included, with ties counted ½
+//!   with the number of distinct scores per cell and label (16 bytes of score and weight an
+//!   entry plus the B-tree's node overhead): a logistic model's scores are nearly all
+//!   distinct, so a cell holds about one entry per row; a decile score holds ten. Every quantity is then exact, AUC included, with ties counted ½
 //!   as in `sklearn.metrics.roc_auc_score`.
 //!
 //! A group's metrics are computed from a [`ScoreDistribution`], which either summary turns into
