@@ -430,13 +430,46 @@ pub fn distribution_distance(
     })
 }
 
+/// A distribution distance or why it has none; serialised like [`Value`]: the distance's
+/// object when defined, `{"undefined": {"reason": …}}` otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Distance {
+    /// Both groups have rows.
+    Defined(DistributionDistance),
+    /// Why not.
+    Undefined {
+        /// The reason.
+        undefined: Undefined,
+    },
+}
+
+impl Distance {
+    /// The distance, if defined.
+    pub fn get(&self) -> Option<&DistributionDistance> {
+        match self {
+            Distance::Defined(d) => Some(d),
+            Distance::Undefined { .. } => None,
+        }
+    }
+}
+
+impl From<Result<DistributionDistance, Undefined>> for Distance {
+    fn from(r: Result<DistributionDistance, Undefined>) -> Distance {
+        match r {
+            Ok(d) => Distance::Defined(d),
+            Err(undefined) => Distance::Undefined { undefined },
+        }
+    }
+}
+
 /// A group's demographic-parity distances for a continuous prediction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContinuousParity {
     /// Against all other groups together.
-    pub to_rest: Result<DistributionDistance, Undefined>,
+    pub to_rest: Distance,
     /// Against the whole population (the group included).
-    pub to_overall: Result<DistributionDistance, Undefined>,
+    pub to_overall: Distance,
 }
 
 /// [`distribution_distance`] of each group against the rest and against everyone; `groups` are
@@ -458,8 +491,8 @@ pub fn continuous_parity(bins: &ScoreBins, groups: &[RegressionStats]) -> Vec<Co
                 }
             }
             ContinuousParity {
-                to_rest: distribution_distance(bins, g, &rest),
-                to_overall: distribution_distance(bins, g, &total),
+                to_rest: distribution_distance(bins, g, &rest).into(),
+                to_overall: distribution_distance(bins, g, &total).into(),
             }
         })
         .collect()

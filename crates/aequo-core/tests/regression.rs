@@ -329,9 +329,9 @@ fn group_errors_and_distances_match_scikit_learn_and_scipy() {
         );
         assert_eq!(plain[i].rows, rec["n"].as_u64().unwrap());
         // Continuous prediction: scipy's exact value lies within the stated bounds.
-        let rest = parity[i].to_rest.as_ref().unwrap();
-        let all = parity[i].to_overall.as_ref().unwrap();
-        let rest_w = parity_w[i].to_rest.as_ref().unwrap();
+        let rest = parity[i].to_rest.get().unwrap();
+        let all = parity[i].to_overall.get().unwrap();
+        let rest_w = parity_w[i].to_rest.get().unwrap();
         for (b, k) in [
             (rest.kolmogorov_smirnov, "ks_rest"),
             (rest.wasserstein, "w1_rest"),
@@ -351,7 +351,7 @@ fn group_errors_and_distances_match_scikit_learn_and_scipy() {
             widest = widest.max(b.binning_error());
         }
         // Discrete prediction with one value per bin: exact.
-        let d = parity_disc[i].to_rest.as_ref().unwrap();
+        let d = parity_disc[i].to_rest.get().unwrap();
         for (got, k) in [
             (d.kolmogorov_smirnov.value, "disc_ks_rest"),
             (d.wasserstein.value, "disc_w1_rest"),
@@ -361,6 +361,16 @@ fn group_errors_and_distances_match_scikit_learn_and_scipy() {
             assert!(diff < 1e-12, "{} {k}: {got} vs {}", names[i], want(k));
         }
     }
+    let json = serde_json::to_string(&parity[0]).unwrap();
+    assert!(
+        json.starts_with(r#"{"to_rest":{"kolmogorov_smirnov":{"value":"#),
+        "{json}"
+    );
+    let none = continuous_parity(&fine, &[plain[0].clone(), RegressionStats::new(&fine)]);
+    assert_eq!(
+        serde_json::to_string(&none[0].to_rest).unwrap(),
+        r#"{"undefined":{"reason":"empty_group"}}"#
+    );
     let bgl = bounded_group_loss(&plain, Loss::Absolute);
     let max_mae = r["groups"]
         .as_array()
