@@ -124,6 +124,37 @@ impl ClassConfusion {
         Ok(())
     }
 
+    /// Grows the confusion to `classes` classes (new rows and columns empty); no-op when it
+    /// already has as many. A scan that discovers classes as it reads calls this before counting
+    /// a row with a new class index, then [`remap`](Self::remap)s to the final class order.
+    pub fn ensure_classes(&mut self, classes: usize) {
+        if classes <= self.classes {
+            return;
+        }
+        let to: Vec<ClassIndex> = (0..self.classes).map(ClassIndex).collect();
+        *self = self.remap(&to, classes);
+    }
+
+    /// The same counts over `classes` classes with old class i moved to `to[i]` (e.g. from the
+    /// order a scan discovered classes in to sorted order, or into a union of classes).
+    ///
+    /// # Panics
+    /// If `to` does not have one entry per current class or an entry is out of range (the caller
+    /// builds the map from its own dictionaries).
+    pub fn remap(&self, to: &[ClassIndex], classes: usize) -> ClassConfusion {
+        assert_eq!(to.len(), self.classes, "one target per class");
+        let mut out = ClassConfusion::new(classes);
+        for l in 0..self.classes {
+            for p in 0..self.classes {
+                let (a, b) = (to[l].0, to[p].0);
+                assert!(a < classes && b < classes, "class target out of range");
+                out.rows[a * classes + b] += self.rows[l * self.classes + p];
+                out.weight[a * classes + b] += self.weight[l * self.classes + p];
+            }
+        }
+        out
+    }
+
     /// One bootstrap replicate: each (label, prediction) weight w becomes `draw(w)` (for
     /// unweighted data a Poisson(w) draw, exactly the Poisson bootstrap: DESIGN.md principle 2);
     /// the unweighted counts become the rounded draws.
@@ -251,6 +282,15 @@ impl CellStats for ClassConfusion {
     }
 
     fn merge(&mut self, o: &ClassConfusion) {
+        // Tables check that their classes agree; a confusion with fewer classes is one whose
+        // extra rows and columns are empty.
+        if o.classes > self.classes {
+            self.ensure_classes(o.classes);
+        } else if o.classes < self.classes {
+            let mut grown = o.clone();
+            grown.ensure_classes(self.classes);
+            return self.merge(&grown);
+        }
         for (a, b) in self.rows.iter_mut().zip(&o.rows) {
             *a += b;
         }

@@ -269,6 +269,16 @@ impl<S: CellStats> CellTable<S> {
         }
     }
 
+    /// A table of the same layout holding another kind of summary (or the same kind with
+    /// another shape, e.g. classes remapped to a union), each cell converted by `f`.
+    pub fn map_shape<T: CellStats>(&self, shape: T::Shape, f: impl FnMut(&S) -> T) -> CellTable<T> {
+        CellTable {
+            attributes: self.attributes.clone(),
+            shape,
+            cells: self.cells.iter().map(f).collect(),
+        }
+    }
+
     /// Adds a summary into the cell of a group key (e.g. a partial summary a scan kept by key).
     pub fn add_at(&mut self, key: &GroupKey, stats: &S) -> Result<(), TableError> {
         let c = self.cell_of(key)?;

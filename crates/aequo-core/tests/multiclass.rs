@@ -134,6 +134,53 @@ fn a_table_of_confusions_marginalises() {
     assert_eq!(t.rest(a).total_rows(), 1);
 }
 
+#[test]
+fn classes_discovered_during_a_scan_are_remapped_to_their_final_order() {
+    let lv = |s: &str| Level::Value(s.to_owned());
+    // Thread 1 saw "high" then "low"; thread 2 saw "mid" then "high".
+    let mut one = ClassConfusion::new(1);
+    one.add(ClassIndex(0), ClassIndex(0), 1.0).unwrap(); // high → high
+    one.ensure_classes(2);
+    one.add(ClassIndex(1), ClassIndex(0), 1.0).unwrap(); // low → high
+    let mut two = ClassConfusion::new(2);
+    two.add(ClassIndex(0), ClassIndex(1), 1.0).unwrap(); // mid → high
+    let final_order = Classes(vec!["high".into(), "low".into(), "mid".into()]);
+    let attrs = vec![Attribute::new("g", [lv("a")])];
+    let mut t1: CellTable<ClassConfusion> =
+        CellTable::new(attrs.clone(), Classes(vec!["high".into(), "low".into()])).unwrap();
+    t1.get_mut(t1.cell(&[0])).merge(&one);
+    let mut t2: CellTable<ClassConfusion> =
+        CellTable::new(attrs, Classes(vec!["mid".into(), "high".into()])).unwrap();
+    t2.get_mut(t2.cell(&[0])).merge(&two);
+    let to = |from: &Classes| -> Vec<ClassIndex> {
+        from.0
+            .iter()
+            .map(|n| final_order.index(n).unwrap())
+            .collect()
+    };
+    let (m1, m2) = (to(t1.shape()), to(t2.shape()));
+    let mut a = t1.map_shape(final_order.clone(), |c| c.remap(&m1, 3));
+    let b = t2.map_shape(final_order.clone(), |c| c.remap(&m2, 3));
+    assert!(
+        t1.clone().merge(&t2).is_err(),
+        "different classes do not merge unmapped"
+    );
+    a.merge(&b).unwrap();
+    let c = a.get(a.cell(&[0]));
+    let (high, low, mid) = (ClassIndex(0), ClassIndex(1), ClassIndex(2));
+    assert_eq!(c.count(high, high), 1);
+    assert_eq!(c.count(low, high), 1);
+    assert_eq!(c.count(mid, high), 1);
+    assert_eq!(c.total_rows(), 3);
+    // Merging confusions of different sizes pads the smaller one.
+    let mut small = ClassConfusion::new(1);
+    small.add(ClassIndex(0), ClassIndex(0), 1.0).unwrap();
+    let mut big = ClassConfusion::new(3);
+    big.merge(&small);
+    small.merge(&ClassConfusion::new(3));
+    assert_eq!(big, small);
+}
+
 fn arb_rows() -> impl Strategy<Value = Vec<(usize, usize)>> {
     prop::collection::vec((0usize..4, 0usize..4), 0..50)
 }
