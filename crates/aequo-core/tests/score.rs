@@ -455,6 +455,28 @@ proptest! {
     }
 
     #[test]
+    fn area_under_the_roc_points_is_the_auc(r in arb_scores()) {
+        let d = build_exact(&r).distribution();
+        let area = |pts: &[aequo_core::score::RocPoint]| -> f64 {
+            pts.windows(2)
+                .map(|w| (w[1].fpr - w[0].fpr) * (w[1].tpr + w[0].tpr) / 2.0)
+                .sum()
+        };
+        match (d.roc(), d.roc_thinned()) {
+            (Ok(full), Ok(thin)) => {
+                let auc = d.auc().value.get().unwrap();
+                prop_assert!((area(&full) - auc).abs() < 1e-12);
+                prop_assert!((area(&thin) - auc).abs() < 1e-12);
+                prop_assert!(thin.len() <= full.len());
+            }
+            (full, thin) => {
+                prop_assert!(full.is_err() && thin.is_err());
+                prop_assert!(!d.auc().value.is_defined());
+            }
+        }
+    }
+
+    #[test]
     fn binned_auc_is_within_its_tie_bound(r in arb_scores(), k in 1usize..12) {
         let bins = ScoreBins::equal_width(k).unwrap();
         let b = build_binned(&bins, &r).distribution(&bins).auc();
