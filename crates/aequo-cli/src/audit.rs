@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use aequo_core::audit::{audit, AuditOptions, Rule};
+use aequo_core::bootstrap::BootstrapOptions;
 use aequo_core::Metric;
 use aequo_data::{scan, Format, OnMissing, Prediction, ScanSpec};
 use anyhow::{bail, Context};
@@ -11,6 +12,24 @@ use clap::{Args, ValueEnum};
 use crate::output;
 
 use crate::output::OutputFormat;
+
+/// How intervals are computed.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum CiMethod {
+    /// Percentile bootstrap (Poisson resampling of the count tensor) for every number.
+    Bootstrap,
+    /// Wilson score intervals for group proportions only.
+    Wilson,
+}
+
+/// A switch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    /// On.
+    On,
+    /// Off.
+    Off,
+}
 
 /// What to do with rows whose label, prediction, score or weight is missing.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -66,6 +85,29 @@ pub struct AuditArgs {
     /// Confidence level of intervals.
     #[arg(long, default_value_t = 0.95)]
     pub confidence: f64,
+    /// Interval method: percentile bootstrap over the count tensor for every number, or Wilson
+    /// intervals for group proportions only.
+    #[arg(long, value_enum, default_value_t = CiMethod::Bootstrap)]
+    pub ci: CiMethod,
+    /// Bootstrap replicates.
+    #[arg(long = "boot", default_value_t = 1000)]
+    pub replicates: usize,
+    /// Seed of the bootstrap (the same seed gives the same intervals).
+    #[arg(long, default_value_t = 0x5EED)]
+    pub seed: u64,
+    /// Threads for the bootstrap (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Hypothesis tests of every group against the rest and the reference, with Holm and
+    /// Benjamini–Hochberg adjustment across the audit.
+    #[arg(long, value_enum, default_value_t = OnOff::On)]
+    pub tests: OnOff,
+    /// Groups with fewer rows are flagged as small in every output.
+    #[arg(long, default_value_t = 30)]
+    pub min_cell: u64,
+    /// Withhold the numbers of groups with fewer rows than this (privacy).
+    #[arg(long)]
+    pub suppress_below: Option<u64>,
     /// Missing label/prediction/score/weight: stop with an error, or drop the row.
     #[arg(long, value_enum, default_value_t = MissingPolicy::Error)]
     pub on_missing: MissingPolicy,
@@ -121,9 +163,24 @@ impl AuditArgs {
     }
 
     fn options(&self) -> anyhow::Result<AuditOptions> {
+        let bootstrap = match self.ci {
+            CiMethod::Wilson => None,
+            CiMethod::Bootstrap if self.replicates == 0 => None,
+            CiMethod::Bootstrap => Some(BootstrapOptions {
+                replicates: self.replicates,
+                seed: self.seed,
+                threads: self
+                    .threads
+                    .unwrap_or_else(|| BootstrapOptions::default().threads)
+                    .max(1),
+            }),
+        };
         let mut o = AuditOptions {
             confidence: self.confidence,
             max_depth: self.max_depth,
+            min_cell: self.min_cell,
+            bootstrap,
+            tests: self.tests == OnOff::On,
             ..AuditOptions::default()
         };
         if !self.metrics.is_empty() {
@@ -164,7 +221,10 @@ pub fn run(a: &AuditArgs) -> anyhow::Result<()> {
     let spec = a.spec()?;
     let options = a.options()?;
     let s = scan(&a.file, &spec)?;
-    let result = audit(&s.tensor, s.summary, &options)
+    let mut result = audit(&s.tensor, s.summary, &options)
         .with_context(|| format!("cannot audit {}", a.file.display()))?;
+    if let Some(k) = a.suppress_below {
+        result.suppress_below(k);
+    }
     output::render(&result, a.format, a.out.as_deref(), a.quiet)
 }

@@ -10,8 +10,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::bootstrap::BootstrapOptions;
 use crate::counts::{AttributeName, Confusion, CountTensor, CountsError, GroupKey, Level};
 use crate::disparity::{self, Aggregate, Method};
+use crate::hypothesis::{self, TestResult};
 use crate::inequality::{self, Decomposition};
 use crate::interval::{wilson, Interval};
 use crate::metric::Metric;
@@ -37,6 +39,14 @@ pub struct AuditOptions {
     pub rules: Vec<Rule>,
     /// Largest intersection to evaluate (number of attributes); `None` = all.
     pub max_depth: Option<usize>,
+    /// Groups with fewer rows are flagged `small` in every output.
+    pub min_cell: u64,
+    /// Bootstrap intervals for every metric, disparity and criterion (`None`: Wilson intervals
+    /// for group proportions only).
+    pub bootstrap: Option<BootstrapOptions>,
+    /// Hypothesis tests of each group against the rest and the reference, and of all groups
+    /// jointly, with Holm and Benjamini–Hochberg adjustment across the whole audit.
+    pub tests: bool,
 }
 
 impl Default for AuditOptions {
@@ -48,6 +58,9 @@ impl Default for AuditOptions {
             ge_alphas: vec![0.5, 2.0, 3.0],
             rules: Vec::new(),
             max_depth: None,
+            min_cell: 30,
+            bootstrap: Some(BootstrapOptions::default()),
+            tests: true,
         }
     }
 }
@@ -184,6 +197,12 @@ pub struct GroupResult {
     pub weighted_confusion: Option<Confusion>,
     /// Whether any attribute of the key is missing (such groups are left out of disparities).
     pub has_missing: bool,
+    /// Whether the group has fewer rows than the audit's minimum cell size.
+    #[serde(default)]
+    pub small: bool,
+    /// Whether its numbers were withheld (`--suppress-below`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suppressed: bool,
     /// The metrics.
     pub metrics: Vec<Estimate>,
 }
@@ -202,6 +221,9 @@ pub struct AggregateResult {
     pub value: Value,
     /// For `between_groups`: [lowest, highest]; otherwise [farthest].
     pub groups: Vec<GroupKey>,
+    /// Its interval (bootstrap), when computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci: Option<Interval>,
 }
 
 /// A difference and a ratio by one method.
@@ -259,6 +281,9 @@ pub struct CriterionResult {
     pub agg: Option<String>,
     /// The value.
     pub value: Value,
+    /// Its interval (bootstrap), when computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci: Option<Interval>,
 }
 
 /// AIF360-oriented comparison of an unprivileged group against the privileged (reference)
@@ -287,6 +312,20 @@ pub struct NamedValue {
     pub name: String,
     /// Its value.
     pub value: Value,
+    /// Its interval (bootstrap), when computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci: Option<Interval>,
+}
+
+impl NamedValue {
+    /// A named value without an interval.
+    pub fn new(name: &str, value: Value) -> NamedValue {
+        NamedValue {
+            name: name.to_owned(),
+            value,
+            ci: None,
+        }
+    }
 }
 
 /// A GE(α) value.
@@ -385,11 +424,92 @@ pub struct AuditResult {
     pub inequality: InequalityResult,
     /// Named rules, when requested.
     pub rules: Vec<RuleResult>,
+    /// Minimum cell size: groups with fewer rows are flagged `small`.
+    #[serde(default)]
+    pub min_cell: u64,
+    /// Hypothesis tests, with p-values adjusted across all of them.
+    #[serde(default)]
+    pub tests: Vec<GroupTest>,
     /// How to read the numbers.
     pub notes: Vec<String>,
 }
 
+/// What a group is compared with in a hypothesis test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Against {
+    /// All rows not in the group.
+    Rest,
+    /// The reference group of the grouping.
+    Reference,
+    /// Every named group of the grouping at once (χ² test of independence).
+    AllGroups,
+}
+
+/// One hypothesis test of a proportion metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupTest {
+    /// The attributes crossed.
+    pub grouping: Vec<AttributeName>,
+    /// The metric (a proportion).
+    pub metric: Metric,
+    /// The group tested (empty for `all_groups`).
+    pub group: GroupKey,
+    /// What it is compared with.
+    pub against: Against,
+    /// The test and its raw p-value.
+    pub test: TestResult,
+    /// Holm-adjusted p-value (family-wise error over every test of the audit).
+    pub p_holm: f64,
+    /// Benjamini–Hochberg-adjusted p-value (false discovery rate over every test of the audit).
+    pub p_bh: f64,
+}
+
 impl AuditResult {
+    /// Withholds every number of groups with fewer than `k` rows (for privacy): their metrics,
+    /// counts and tests are removed and marked suppressed, and disparities keep only their
+    /// values over all groups. The result says so in its notes.
+    pub fn suppress_below(&mut self, k: u64) {
+        let mut suppressed = 0usize;
+        for g in &mut self.groupings {
+            for grp in g.groups.iter_mut().filter(|x| x.rows < k) {
+                suppressed += 1;
+                grp.rows = 0;
+                grp.weight = None;
+                grp.confusion = Confusion::default();
+                grp.weighted_confusion = None;
+                grp.suppressed = true;
+                for e in &mut grp.metrics {
+                    e.value = Value::Undefined(Undefined::Suppressed { below: k });
+                    e.ci = None;
+                }
+            }
+            let hidden: Vec<GroupKey> = g
+                .groups
+                .iter()
+                .filter(|x| x.suppressed)
+                .map(|x| x.key.clone())
+                .collect();
+            for d in &mut g.disparities {
+                for a in [
+                    &mut d.between_groups.difference,
+                    &mut d.between_groups.ratio,
+                    &mut d.to_overall.difference,
+                    &mut d.to_overall.ratio,
+                ] {
+                    a.groups.retain(|x| !hidden.contains(x));
+                }
+            }
+            self.tests
+                .retain(|t| !(t.grouping == g.attributes && hidden.contains(&t.group)));
+        }
+        if suppressed > 0 {
+            self.notes.push(format!(
+                "{suppressed} groups with fewer than {k} rows are suppressed: their numbers are withheld, though disparities over all groups still include them"
+            ));
+        }
+    }
+
     /// The grouping over exactly these attributes, in this order.
     pub fn grouping(&self, attributes: &[&str]) -> Option<&GroupingResult> {
         self.groupings.iter().find(|g| {
@@ -457,6 +577,8 @@ impl Ctx<'_> {
             })
             .collect();
         GroupResult {
+            small: rows < self.options.min_cell,
+            suppressed: false,
             has_missing: key.has_missing(),
             key,
             rows,
@@ -499,6 +621,7 @@ fn agg_result(a: &Aggregate, keys: &[&GroupKey]) -> AggregateResult {
     AggregateResult {
         value: a.value,
         groups,
+        ci: None,
     }
 }
 
@@ -681,18 +804,18 @@ pub fn audit(
             })
             .collect(),
         between_all_groups: vec![
-            NamedValue {
-                name: "between_all_groups_theil_index".into(),
-                value: inequality::between_groups(&cells, 1.0),
-            },
-            NamedValue {
-                name: "between_all_groups_generalized_entropy_index".into(),
-                value: inequality::between_groups(&cells, 2.0),
-            },
-            NamedValue {
-                name: "between_all_groups_coefficient_of_variation".into(),
-                value: inequality::between_groups(&cells, 2.0).map(|g| (2.0 * g).sqrt()),
-            },
+            NamedValue::new(
+                "between_all_groups_theil_index",
+                inequality::between_groups(&cells, 1.0),
+            ),
+            NamedValue::new(
+                "between_all_groups_generalized_entropy_index",
+                inequality::between_groups(&cells, 2.0),
+            ),
+            NamedValue::new(
+                "between_all_groups_coefficient_of_variation",
+                inequality::between_groups(&cells, 2.0).map(|g| (2.0 * g).sqrt()),
+            ),
         ],
         decompositions,
     };
@@ -736,8 +859,98 @@ pub fn audit(
         reference_comparisons,
         inequality,
         rules,
+        min_cell: options.min_cell,
+        tests: Vec::new(),
         notes,
     })
+    .map(|mut r| {
+        if options.tests {
+            r.tests = group_tests(&r);
+            r.notes.push(format!(
+                "{} hypothesis tests (two-proportion z, Fisher's exact where an expected count is below 5, χ² across groups) on unweighted counts; p_holm and p_bh are adjusted across all of them",
+                r.tests.len()
+            ));
+        }
+        if let Some(b) = &options.bootstrap {
+            crate::uncertainty::attach(tensor, &mut r, b);
+        }
+        r
+    })
+}
+
+/// Tests every named group of every grouping against the rest and the reference, and all
+/// groups jointly, for each proportion metric; adjusts all p-values together.
+fn group_tests(r: &AuditResult) -> Vec<GroupTest> {
+    let mut out = Vec::new();
+    let all = r.overall.confusion;
+    for g in &r.groupings {
+        let named: Vec<&GroupResult> = g.groups.iter().filter(|x| !x.has_missing).collect();
+        let reference = g
+            .reference
+            .as_ref()
+            .and_then(|k| named.iter().find(|x| x.key == *k));
+        for m in r.metrics.iter().map(|i| i.id).filter(|m| m.is_proportion()) {
+            let frac = |c: &Confusion| m.fraction(c).map(|(x, n)| (x as u64, n as u64));
+            let mut rows = Vec::new();
+            for grp in &named {
+                let Some((x, n)) = frac(&grp.confusion) else {
+                    continue;
+                };
+                rows.push((x as f64, n as f64));
+                let rest = Confusion {
+                    tn: all.tn - grp.confusion.tn,
+                    fp: all.fp - grp.confusion.fp,
+                    fn_: all.fn_ - grp.confusion.fn_,
+                    tp: all.tp - grp.confusion.tp,
+                };
+                let mut push = |against, test: Option<TestResult>| {
+                    if let Some(test) = test {
+                        out.push(GroupTest {
+                            grouping: g.attributes.clone(),
+                            metric: m,
+                            group: grp.key.clone(),
+                            against,
+                            test,
+                            p_holm: f64::NAN,
+                            p_bh: f64::NAN,
+                        });
+                    }
+                };
+                if let Some((x2, n2)) = frac(&rest) {
+                    push(Against::Rest, hypothesis::compare_proportions(x, n, x2, n2));
+                }
+                if let Some(rf) = reference.filter(|rf| rf.key != grp.key) {
+                    if let Some((x2, n2)) = frac(&rf.confusion) {
+                        push(
+                            Against::Reference,
+                            hypothesis::compare_proportions(x, n, x2, n2),
+                        );
+                    }
+                }
+            }
+            if let Some(test) = hypothesis::chi_squared(&rows) {
+                out.push(GroupTest {
+                    grouping: g.attributes.clone(),
+                    metric: m,
+                    group: GroupKey(Vec::new()),
+                    against: Against::AllGroups,
+                    test,
+                    p_holm: f64::NAN,
+                    p_bh: f64::NAN,
+                });
+            }
+        }
+    }
+    let p: Vec<f64> = out.iter().map(|t| t.test.p_value).collect();
+    for ((t, h), b) in out
+        .iter_mut()
+        .zip(hypothesis::holm(&p))
+        .zip(hypothesis::benjamini_hochberg(&p))
+    {
+        t.p_holm = h;
+        t.p_bh = b;
+    }
+    out
 }
 
 fn named_criteria(
@@ -762,6 +975,7 @@ fn named_criteria(
             method,
             agg: agg.map(str::to_owned),
             value,
+            ci: None,
         });
     };
     for &(mi, method) in methods {
@@ -902,31 +1116,21 @@ fn reference_comparisons(ctx: &Ctx<'_>) -> Result<Vec<ReferenceComparison>, Audi
             );
             let diff = |(a, b): (Value, Value)| a.zip(b, |x, y| Value::Defined(x - y));
             let mut values = vec![
-                NamedValue {
-                    name: "disparate_impact".into(),
-                    value: sr.0.zip(sr.1, Value::ratio),
-                },
-                NamedValue {
-                    name: "statistical_parity_difference".into(),
-                    value: diff(sr),
-                },
-                NamedValue {
-                    name: "equal_opportunity_difference".into(),
-                    value: diff(tpr),
-                },
-                NamedValue {
-                    name: "average_odds_difference".into(),
-                    value: diff(fpr).zip(diff(tpr), |a, b| Value::Defined((a + b) / 2.0)),
-                },
-                NamedValue {
-                    name: "average_abs_odds_difference".into(),
-                    value: diff(fpr)
-                        .zip(diff(tpr), |a, b| Value::Defined((a.abs() + b.abs()) / 2.0)),
-                },
-                NamedValue {
-                    name: "equalized_odds_difference".into(),
-                    value: diff(fpr).zip(diff(tpr), |a, b| Value::Defined(a.abs().max(b.abs()))),
-                },
+                NamedValue::new("disparate_impact", sr.0.zip(sr.1, Value::ratio)),
+                NamedValue::new("statistical_parity_difference", diff(sr)),
+                NamedValue::new("equal_opportunity_difference", diff(tpr)),
+                NamedValue::new(
+                    "average_odds_difference",
+                    diff(fpr).zip(diff(tpr), |a, b| Value::Defined((a + b) / 2.0)),
+                ),
+                NamedValue::new(
+                    "average_abs_odds_difference",
+                    diff(fpr).zip(diff(tpr), |a, b| Value::Defined((a.abs() + b.abs()) / 2.0)),
+                ),
+                NamedValue::new(
+                    "equalized_odds_difference",
+                    diff(fpr).zip(diff(tpr), |a, b| Value::Defined(a.abs().max(b.abs()))),
+                ),
             ];
             // Between-group indices partition the rows, so they are defined for the
             // privileged-vs-rest split only (AIF360 gives rows outside both groups a benefit of
@@ -934,18 +1138,18 @@ fn reference_comparisons(ctx: &Ctx<'_>) -> Result<Vec<ReferenceComparison>, Audi
             if let Some(uu) = u_unweighted {
                 let parts = [p_unweighted, uu];
                 let ge2 = inequality::between_groups(&parts, 2.0);
-                values.push(NamedValue {
-                    name: "between_group_theil_index".into(),
-                    value: inequality::between_groups(&parts, 1.0),
-                });
-                values.push(NamedValue {
-                    name: "between_group_generalized_entropy_index".into(),
-                    value: ge2,
-                });
-                values.push(NamedValue {
-                    name: "between_group_coefficient_of_variation".into(),
-                    value: ge2.map(|g| (2.0 * g).sqrt()),
-                });
+                values.push(NamedValue::new(
+                    "between_group_theil_index",
+                    inequality::between_groups(&parts, 1.0),
+                ));
+                values.push(NamedValue::new(
+                    "between_group_generalized_entropy_index",
+                    ge2,
+                ));
+                values.push(NamedValue::new(
+                    "between_group_coefficient_of_variation",
+                    ge2.map(|g| (2.0 * g).sqrt()),
+                ));
             }
             out.push(ReferenceComparison {
                 attribute: attr.name.clone(),

@@ -25,6 +25,7 @@ pub mod multiclass;
 pub mod regression;
 pub mod score;
 pub mod subgroup;
+mod uncertainty;
 pub mod value;
 
 pub use audit::{audit, AuditOptions, AuditResult};

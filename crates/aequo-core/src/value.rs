@@ -37,6 +37,11 @@ pub enum Undefined {
     LogOfZero,
     /// The reference group named for a comparison has no defined value.
     ReferenceUndefined,
+    /// Withheld because the group has fewer rows than the suppression threshold (privacy).
+    Suppressed {
+        /// The threshold.
+        below: u64,
+    },
 }
 
 impl std::fmt::Display for Undefined {
@@ -61,6 +66,7 @@ impl std::fmt::Display for Undefined {
             Undefined::ReferenceUndefined => {
                 f.write_str("undefined (reference group has no value)")
             }
+            Undefined::Suppressed { below } => write!(f, "suppressed (group under {below} rows)"),
         }
     }
 }

@@ -6,7 +6,7 @@ use aequo_core::audit::{AuditResult, GroupResult};
 use aequo_core::disparity::Method;
 use aequo_core::Metric;
 
-use crate::text::{count, grid, group, num, num_ci};
+use crate::text::{count, grid, group, num, num_ci, value_ci};
 
 /// The metrics shown in terminal tables (all are in the JSON).
 const SHOWN: [Metric; 7] = [
@@ -27,7 +27,11 @@ fn shown(result: &AuditResult) -> Vec<Metric> {
 }
 
 fn row(g: &GroupResult, metrics: &[Metric]) -> Vec<String> {
-    let mut r = vec![group(&g.key)];
+    let mut r = vec![if g.small {
+        format!("{} †", group(&g.key))
+    } else {
+        group(&g.key)
+    }];
     for m in metrics {
         r.push(g.metric(*m).map_or_else(String::new, |e| {
             if *m == Metric::Count {
@@ -96,7 +100,7 @@ pub fn table(result: &AuditResult) -> String {
                         && c.method == Method::BetweenGroups
                         && c.agg.as_deref() == agg
                 })
-                .map_or_else(String::new, |c| num(&c.value))
+                .map_or_else(String::new, |c| value_ci(c.value, c.ci))
         };
         rows.push(vec![
             name,
@@ -191,6 +195,48 @@ pub fn table(result: &AuditResult) -> String {
             None => "cannot be evaluated".to_owned(),
         };
         let _ = writeln!(out, "\nfour-fifths rule on {name}: {verdict}");
+    }
+    if !result.tests.is_empty() {
+        let holm = result.tests.iter().filter(|t| t.p_holm < 0.05).count();
+        let bh = result.tests.iter().filter(|t| t.p_bh < 0.05).count();
+        let _ = writeln!(
+            out,
+            "\nTests: {} comparisons; {holm} significant at 0.05 after Holm, {bh} after Benjamini–Hochberg",
+            result.tests.len()
+        );
+        let mut strongest: Vec<&aequo_core::audit::GroupTest> =
+            result.tests.iter().filter(|t| t.p_holm < 0.05).collect();
+        strongest.sort_by(|a, b| a.test.p_value.total_cmp(&b.test.p_value));
+        for t in strongest.iter().take(5) {
+            let what = match t.against {
+                aequo_core::audit::Against::Rest => format!("{} vs the rest", t.group),
+                aequo_core::audit::Against::Reference => format!("{} vs the reference", t.group),
+                aequo_core::audit::Against::AllGroups => "all groups".to_owned(),
+            };
+            let grouping = t
+                .grouping
+                .iter()
+                .map(|a| a.0.as_str())
+                .collect::<Vec<_>>()
+                .join(" × ");
+            let _ = writeln!(
+                out,
+                "  {grouping}: {what} on {}: p_holm = {:.2e}",
+                t.metric, t.p_holm
+            );
+        }
+    }
+    let small: usize = result
+        .groupings
+        .iter()
+        .map(|g| g.groups.iter().filter(|x| x.small).count())
+        .sum();
+    if small > 0 {
+        let _ = writeln!(
+            out,
+            "\n† {small} groups have fewer than {} rows: read their numbers with their intervals",
+            result.min_cell
+        );
     }
     let _ = writeln!(out, "\nintervals: {}", result.interval_method);
     out

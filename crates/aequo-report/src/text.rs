@@ -21,11 +21,16 @@ pub(crate) fn num(v: &Value) -> String {
 /// A value with the half-width of its interval, e.g. `0.4525 ±0.0031` (the larger side of an
 /// asymmetric interval).
 pub(crate) fn num_ci(e: &aequo_core::audit::Estimate) -> String {
-    match (e.value, e.ci) {
+    value_ci(e.value, e.ci)
+}
+
+/// A value with the half-width of an optional interval.
+pub(crate) fn value_ci(v: Value, ci: Option<aequo_core::interval::Interval>) -> String {
+    match (v, ci) {
         (Value::Defined(x), Some(ci)) => {
             format!("{x:.4} ±{:.4}", (ci.upper - x).max(x - ci.lower))
         }
-        _ => num(&e.value),
+        _ => num(&v),
     }
 }
 

@@ -553,9 +553,11 @@ pub(crate) fn summary(result: &AuditResult, t: &Thresholds, min_cell: u64) -> Ve
         out.push(p);
     }
     if result.weighted {
-        out.push(vec![text(
-            "Rates use sample weights; no intervals are computed for weighted rates.",
-        )]);
+        out.push(vec![text(if result.interval_method.starts_with("none") {
+            "Rates use sample weights; no intervals are computed for weighted rates."
+        } else {
+            "Rates use sample weights; their intervals come from the moment-matched compound-Poisson bootstrap."
+        })]);
     }
     out
 }

@@ -43,7 +43,11 @@ fn weighted_single() -> AuditResult {
     audit(
         &b.finish().unwrap(),
         InputSummary::default(),
-        &AuditOptions::default(),
+        &AuditOptions {
+            // The path without intervals: weighted rates with the bootstrap off.
+            bootstrap: None,
+            ..AuditOptions::default()
+        },
     )
     .unwrap()
 }

@@ -1,0 +1,602 @@
+//! Bootstrap intervals for everything an audit reports: group metrics, disparities, criteria
+//! and the AIF360-oriented comparisons.
+//!
+//! A [`Plan`] mirrors the structure of an [`AuditResult`] (its groupings, their listed groups,
+//! references) as flat index arrays, so that one replicate's statistics are computed from the
+//! replicate cell counts without allocation-heavy result building. The aggregates reuse the
+//! exact functions of [`crate::disparity`], so the replicates are computed by the same
+//! definitions as the point estimates (a test checks they agree on the original counts).
+
+use crate::audit::{AuditResult, GroupingResult};
+use crate::bootstrap::{self, BootstrapOptions};
+use crate::counts::{Confusion, CountTensor, Level};
+use crate::disparity;
+use crate::metric::Metric;
+use crate::value::{Undefined, Value};
+
+/// Criteria computed per grouping and method, in this order.
+pub(crate) const CRITERIA: [(&str, Option<&str>); 10] = [
+    ("demographic_parity_difference", None),
+    ("demographic_parity_ratio", None),
+    ("equal_opportunity_difference", None),
+    ("equal_opportunity_ratio", None),
+    ("predictive_parity_difference", None),
+    ("predictive_parity_ratio", None),
+    ("equalized_odds_difference", Some("worst_case")),
+    ("equalized_odds_difference", Some("mean")),
+    ("equalized_odds_ratio", Some("worst_case")),
+    ("equalized_odds_ratio", Some("mean")),
+];
+
+/// Comparison values computed per reference comparison, in this order.
+pub(crate) const COMPARISONS: [&str; 6] = [
+    "disparate_impact",
+    "statistical_parity_difference",
+    "equal_opportunity_difference",
+    "average_odds_difference",
+    "average_abs_odds_difference",
+    "equalized_odds_difference",
+];
+
+struct GroupingPlan {
+    /// Full cell → marginal cell.
+    map: Vec<usize>,
+    marginal_cells: usize,
+    /// Marginal cell of each listed group, in the result's order.
+    listed: Vec<usize>,
+    /// Positions in `listed` of groups with no missing level.
+    named: Vec<usize>,
+    /// Position in `named` of the reference group.
+    reference: Option<usize>,
+    offset_groups: usize,
+    offset_disparities: usize,
+    offset_criteria: usize,
+}
+
+struct ComparisonPlan {
+    /// Full cell → level position of the attribute.
+    map: Vec<usize>,
+    levels: usize,
+    privileged: usize,
+    /// The compared level, or all other non-missing levels.
+    unprivileged: Vec<usize>,
+    offset: usize,
+}
+
+/// The statistics of one audit, laid out flat.
+pub(crate) struct Plan {
+    metrics: Vec<Metric>,
+    groupings: Vec<GroupingPlan>,
+    comparisons: Vec<ComparisonPlan>,
+    len: usize,
+}
+
+fn value(x: f64) -> Value {
+    if x.is_finite() {
+        Value::Defined(x)
+    } else {
+        Value::Undefined(Undefined::EmptyGroup)
+    }
+}
+
+fn num(v: Value) -> f64 {
+    v.get().unwrap_or(f64::NAN)
+}
+
+fn conf(c: [f64; 4]) -> Confusion {
+    Confusion::from_array(c)
+}
+
+impl Plan {
+    pub(crate) fn new(t: &CountTensor, r: &AuditResult) -> Plan {
+        let attrs = t.attributes();
+        let metrics: Vec<Metric> = r.metrics.iter().map(|m| m.id).collect();
+        let m = metrics.len();
+        let mut len = m; // overall metrics
+        let mut groupings = Vec::new();
+        for g in &r.groupings {
+            let keep: Vec<usize> = g
+                .attributes
+                .iter()
+                .map(|a| {
+                    attrs
+                        .iter()
+                        .position(|x| x.name == *a)
+                        .expect("grouping attributes are the tensor's")
+                })
+                .collect();
+            let sizes: Vec<usize> = keep.iter().map(|&k| attrs[k].levels.len()).collect();
+            let map = t
+                .cells()
+                .map(|c| {
+                    let codes = t.codes(c);
+                    keep.iter()
+                        .zip(&sizes)
+                        .fold(0, |acc, (&k, &s)| acc * s + codes[k])
+                })
+                .collect();
+            let listed: Vec<usize> = g
+                .groups
+                .iter()
+                .map(|gr| {
+                    gr.key
+                        .0
+                        .iter()
+                        .zip(&keep)
+                        .zip(&sizes)
+                        .fold(0, |acc, ((l, &k), &s)| {
+                            acc * s
+                                + attrs[k]
+                                    .level_index(l)
+                                    .expect("listed levels are the attribute's")
+                        })
+                })
+                .collect();
+            let named: Vec<usize> = (0..g.groups.len())
+                .filter(|&i| !g.groups[i].has_missing)
+                .collect();
+            let reference = g
+                .reference
+                .as_ref()
+                .and_then(|rk| named.iter().position(|&i| g.groups[i].key == *rk));
+            let offset_groups = len;
+            len += g.groups.len() * m;
+            let offset_disparities = len;
+            len += m * 6;
+            let offset_criteria = len;
+            len += 3 * CRITERIA.len();
+            groupings.push(GroupingPlan {
+                map,
+                marginal_cells: sizes.iter().product(),
+                listed,
+                named,
+                reference,
+                offset_groups,
+                offset_disparities,
+                offset_criteria,
+            });
+        }
+        let mut comparisons = Vec::new();
+        for c in &r.reference_comparisons {
+            let k = attrs
+                .iter()
+                .position(|x| x.name == c.attribute)
+                .expect("compared attribute is the tensor's");
+            let a = &attrs[k];
+            let privileged = a
+                .level_index(&c.privileged)
+                .expect("privileged level exists");
+            let unprivileged = match &c.unprivileged {
+                Some(l) => vec![a.level_index(l).expect("unprivileged level exists")],
+                None => (0..a.levels.len())
+                    .filter(|&i| i != privileged && a.levels[i] != Level::Missing)
+                    .collect(),
+            };
+            comparisons.push(ComparisonPlan {
+                map: t.cells().map(|cell| t.codes(cell)[k]).collect(),
+                levels: a.levels.len(),
+                privileged,
+                unprivileged,
+                offset: len,
+            });
+            len += COMPARISONS.len();
+        }
+        Plan {
+            metrics,
+            groupings,
+            comparisons,
+            len,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Computes every statistic from per-cell rate counts and row counts (NaN = undefined).
+    pub(crate) fn compute(&self, rate: &[[f64; 4]], rows: &[[f64; 4]], out: &mut [f64]) {
+        let row_total = |r: &[f64; 4]| r.iter().sum::<f64>();
+        let mut all = [0.0; 4];
+        let mut all_rows = 0.0;
+        for (c, r) in rate.iter().zip(rows) {
+            for k in 0..4 {
+                all[k] += c[k];
+            }
+            all_rows += row_total(r);
+        }
+        let overall: Vec<f64> = self
+            .metrics
+            .iter()
+            .map(|m| num(m.evaluate(&conf(all), all_rows as u64)))
+            .collect();
+        out[..self.metrics.len()].copy_from_slice(&overall);
+        let mut marg: Vec<[f64; 4]> = Vec::new();
+        let mut marg_rows: Vec<f64> = Vec::new();
+        for g in &self.groupings {
+            marg.clear();
+            marg.resize(g.marginal_cells, [0.0; 4]);
+            marg_rows.clear();
+            marg_rows.resize(g.marginal_cells, 0.0);
+            for (cell, &to) in g.map.iter().enumerate() {
+                for k in 0..4 {
+                    marg[to][k] += rate[cell][k];
+                }
+                marg_rows[to] += row_total(&rows[cell]);
+            }
+            let m = self.metrics.len();
+            for (j, &mc) in g.listed.iter().enumerate() {
+                for (mi, metric) in self.metrics.iter().enumerate() {
+                    out[g.offset_groups + j * m + mi] =
+                        num(metric.evaluate(&conf(marg[mc]), marg_rows[mc] as u64));
+                }
+            }
+            let mut aggs: Vec<[Value; 6]> = Vec::with_capacity(m);
+            for mi in 0..m {
+                let values: Vec<Value> = g
+                    .named
+                    .iter()
+                    .map(|&j| value(out[g.offset_groups + j * m + mi]))
+                    .collect();
+                let (bd, br) = disparity::between_groups(&values);
+                let (od, or) = disparity::to_overall(&values, value(overall[mi]));
+                let tr = g.reference.map(|r| disparity::to_reference(&values, r));
+                let six = [
+                    bd.value,
+                    br.value,
+                    od.value,
+                    or.value,
+                    tr.as_ref()
+                        .map_or(Value::Undefined(Undefined::ReferenceUndefined), |x| {
+                            x.0.value
+                        }),
+                    tr.as_ref()
+                        .map_or(Value::Undefined(Undefined::ReferenceUndefined), |x| {
+                            x.1.value
+                        }),
+                ];
+                for (k, v) in six.iter().enumerate() {
+                    out[g.offset_disparities + mi * 6 + k] = num(*v);
+                }
+                aggs.push(six);
+            }
+            let pos = |metric: Metric| self.metrics.iter().position(|&x| x == metric);
+            for method in 0..3 {
+                let get = |metric: Metric, ratio: bool| {
+                    pos(metric).map_or(
+                        f64::NAN,
+                        |mi| num(aggs[mi][method * 2 + usize::from(ratio)]),
+                    )
+                };
+                let (tpr_d, fpr_d) = (
+                    get(Metric::TruePositiveRate, false),
+                    get(Metric::FalsePositiveRate, false),
+                );
+                let (tpr_r, fpr_r) = (
+                    get(Metric::TruePositiveRate, true),
+                    get(Metric::FalsePositiveRate, true),
+                );
+                let vals = [
+                    get(Metric::SelectionRate, false),
+                    get(Metric::SelectionRate, true),
+                    tpr_d,
+                    tpr_r,
+                    get(Metric::PositivePredictiveValue, false),
+                    get(Metric::PositivePredictiveValue, true),
+                    tpr_d.max(fpr_d) + 0.0 * (tpr_d + fpr_d), // NaN if either is NaN
+                    (tpr_d + fpr_d) / 2.0,
+                    tpr_r.min(fpr_r) + 0.0 * (tpr_r + fpr_r),
+                    (tpr_r + fpr_r) / 2.0,
+                ];
+                out[g.offset_criteria + method * CRITERIA.len()..][..CRITERIA.len()]
+                    .copy_from_slice(&vals);
+            }
+        }
+        for c in &self.comparisons {
+            let mut lv = vec![([0.0; 4], 0.0); c.levels];
+            for (cell, &l) in c.map.iter().enumerate() {
+                for k in 0..4 {
+                    lv[l].0[k] += rate[cell][k];
+                }
+                lv[l].1 += row_total(&rows[cell]);
+            }
+            let mut u = ([0.0; 4], 0.0);
+            for &l in &c.unprivileged {
+                for k in 0..4 {
+                    u.0[k] += lv[l].0[k];
+                }
+                u.1 += lv[l].1;
+            }
+            let p = lv[c.privileged];
+            let rate_of = |m: Metric, x: &([f64; 4], f64)| num(m.evaluate(&conf(x.0), x.1 as u64));
+            let sr = (
+                rate_of(Metric::SelectionRate, &u),
+                rate_of(Metric::SelectionRate, &p),
+            );
+            let tpr = (
+                rate_of(Metric::TruePositiveRate, &u),
+                rate_of(Metric::TruePositiveRate, &p),
+            );
+            let fpr = (
+                rate_of(Metric::FalsePositiveRate, &u),
+                rate_of(Metric::FalsePositiveRate, &p),
+            );
+            let (dt, df) = (tpr.0 - tpr.1, fpr.0 - fpr.1);
+            let di = if sr.1 == 0.0 { f64::NAN } else { sr.0 / sr.1 };
+            let vals = [
+                di,
+                sr.0 - sr.1,
+                dt,
+                (df + dt) / 2.0,
+                (df.abs() + dt.abs()) / 2.0,
+                df.abs().max(dt.abs()) + 0.0 * (df + dt),
+            ];
+            out[c.offset..c.offset + COMPARISONS.len()].copy_from_slice(&vals);
+        }
+    }
+}
+
+/// Whether a group metric takes its interval from the bootstrap. Unweighted proportions keep
+/// their Wilson interval: at small n or near 0 and 1 the percentile bootstrap of a proportion
+/// collapses (a group with 28 of 28 positives gets [1, 1]), while Wilson keeps its coverage.
+fn bootstrapped(metric: Metric, weighted: bool) -> bool {
+    metric != Metric::Count && (weighted || !metric.is_proportion())
+}
+
+fn set_group_cis(
+    g: &mut GroupingResult,
+    plan: &GroupingPlan,
+    m: usize,
+    weighted: bool,
+    ci: &dyn Fn(usize) -> Option<crate::interval::Interval>,
+) {
+    for (j, group) in g.groups.iter_mut().enumerate() {
+        for (mi, e) in group.metrics.iter_mut().enumerate().take(m) {
+            if bootstrapped(e.metric, weighted) {
+                e.ci = ci(plan.offset_groups + j * m + mi);
+            }
+        }
+    }
+    for (mi, d) in g.disparities.iter_mut().enumerate().take(m) {
+        d.between_groups.difference.ci = ci(plan.offset_disparities + mi * 6);
+        d.between_groups.ratio.ci = ci(plan.offset_disparities + mi * 6 + 1);
+        d.to_overall.difference.ci = ci(plan.offset_disparities + mi * 6 + 2);
+        d.to_overall.ratio.ci = ci(plan.offset_disparities + mi * 6 + 3);
+        if let Some(tr) = &mut d.to_reference {
+            tr.difference.ci = ci(plan.offset_disparities + mi * 6 + 4);
+            tr.ratio.ci = ci(plan.offset_disparities + mi * 6 + 5);
+        }
+    }
+}
+
+/// Bootstraps every statistic of `r` and attaches percentile intervals to it.
+pub(crate) fn attach(t: &CountTensor, r: &mut AuditResult, options: &BootstrapOptions) {
+    let plan = Plan::new(t, r);
+    let n = plan.len();
+    let reps = bootstrap::run(t, options, n, |rate, rows, out| {
+        plan.compute(rate, rows, out)
+    });
+    let level = r.confidence;
+    let ci = |s: usize| bootstrap::percentile_interval(&reps, n, s, level);
+    let m = plan.metrics.len();
+    let weighted = t.is_weighted();
+    for (mi, e) in r.overall.metrics.iter_mut().enumerate().take(m) {
+        if bootstrapped(e.metric, weighted) {
+            e.ci = ci(mi);
+        }
+    }
+    for (g, gp) in r.groupings.iter_mut().zip(&plan.groupings) {
+        set_group_cis(g, gp, m, weighted, &ci);
+    }
+    let methods = [
+        crate::disparity::Method::BetweenGroups,
+        crate::disparity::Method::ToOverall,
+        crate::disparity::Method::ToReference,
+    ];
+    for c in &mut r.criteria {
+        let Some((gi, _)) = r
+            .groupings
+            .iter()
+            .enumerate()
+            .find(|(_, g)| g.attributes == c.grouping)
+        else {
+            continue;
+        };
+        let method = methods
+            .iter()
+            .position(|x| *x == c.method)
+            .expect("three methods");
+        if let Some(k) = CRITERIA
+            .iter()
+            .position(|(n, a)| *n == c.name && *a == c.agg.as_deref())
+        {
+            c.ci = ci(plan.groupings[gi].offset_criteria + method * CRITERIA.len() + k);
+        }
+    }
+    for (rc, cp) in r.reference_comparisons.iter_mut().zip(&plan.comparisons) {
+        for v in &mut rc.values {
+            if let Some(k) = COMPARISONS.iter().position(|n| *n == v.name) {
+                v.ci = ci(cp.offset + k);
+            }
+        }
+    }
+    r.interval_method = format!(
+        "{}percentile bootstrap at {}% for {}: {} replicates of the count tensor drawn by the Poisson bootstrap (seed {}){}; no interval where over 5% of replicates are undefined",
+        if weighted { "" } else { "Wilson score interval for group proportions; " },
+        r.confidence * 100.0,
+        if weighted { "every number" } else { "disparities, criteria, comparisons, F1 and balanced accuracy" },
+        options.replicates,
+        options.seed,
+        if t.is_weighted() {
+            ", weighted sums by the moment-matched compound Poisson (scaled Poisson with mean Σw and variance Σw²)"
+        } else {
+            ""
+        }
+    );
+}
+
+/// The plan's statistics on the original counts (for the consistency test).
+#[cfg(test)]
+pub(crate) fn point_statistics(t: &CountTensor, r: &AuditResult) -> (Vec<f64>, Plan) {
+    let plan = Plan::new(t, r);
+    let rate: Vec<[f64; 4]> = t
+        .cells()
+        .map(|c| {
+            let x = t.confusion(c);
+            [x.tn, x.fp, x.fn_, x.tp]
+        })
+        .collect();
+    let rows: Vec<[f64; 4]> = t.cells().map(|c| t.counts(c).map(|k| k as f64)).collect();
+    let mut out = vec![f64::NAN; plan.len()];
+    plan.compute(&rate, &rows, &mut out);
+    (out, plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{audit, AuditOptions, InputSummary};
+    use crate::counts::TensorBuilder;
+
+    fn tensor(weighted: bool) -> CountTensor {
+        let mut b = TensorBuilder::new(vec!["sex".into(), "race".into()], weighted, None).unwrap();
+        let mut state = 12345u64;
+        for i in 0..3000u64 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let r = (state >> 33) as u32;
+            let sex = if r % 2 == 0 { Some("f") } else { Some("m") };
+            let race = match r % 7 {
+                0 => None,
+                1 | 2 => Some("b"),
+                3 => Some("c"),
+                _ => Some("a"),
+            };
+            let y = (r >> 3) % 3 == 0;
+            let p = (r >> 5) % 4 == 0 || (y && race == Some("a"));
+            let c = [b.code(0, sex).unwrap(), b.code(1, race).unwrap()];
+            b.add(&c, y, p, weighted.then_some(0.5 + (i % 3) as f64));
+        }
+        b.finish().unwrap()
+    }
+
+    /// The fast evaluator must reproduce every point estimate of the audit exactly.
+    #[test]
+    fn plan_reproduces_the_audit_point_estimates() {
+        for weighted in [false, true] {
+            let t = tensor(weighted);
+            let opts = AuditOptions {
+                reference: vec![("sex".into(), "m".into()), ("race".into(), "a".into())],
+                bootstrap: None,
+                ..AuditOptions::default()
+            };
+            let r = audit(&t, InputSummary::default(), &opts).unwrap();
+            let (stats, plan) = point_statistics(&t, &r);
+            let same = |what: &str, v: Value, s: f64| match v {
+                Value::Defined(x) => assert!(
+                    (x - s).abs() <= 1e-12 * x.abs().max(1.0),
+                    "{what}: {x} vs {s}"
+                ),
+                Value::Undefined(_) => assert!(s.is_nan(), "{what}: undefined vs {s}"),
+            };
+            let m = plan.metrics.len();
+            for (mi, e) in r.overall.metrics.iter().enumerate() {
+                same("overall", e.value, stats[mi]);
+            }
+            let mut checked = 0;
+            for (g, gp) in r.groupings.iter().zip(&plan.groupings) {
+                for (j, grp) in g.groups.iter().enumerate() {
+                    for (mi, e) in grp.metrics.iter().enumerate() {
+                        same(
+                            &format!("{} {}", grp.key, e.metric),
+                            e.value,
+                            stats[gp.offset_groups + j * m + mi],
+                        );
+                        checked += 1;
+                    }
+                }
+                for (mi, d) in g.disparities.iter().enumerate() {
+                    let base = gp.offset_disparities + mi * 6;
+                    same("bg d", d.between_groups.difference.value, stats[base]);
+                    same("bg r", d.between_groups.ratio.value, stats[base + 1]);
+                    same("to d", d.to_overall.difference.value, stats[base + 2]);
+                    same("to r", d.to_overall.ratio.value, stats[base + 3]);
+                    if let Some(tr) = &d.to_reference {
+                        same("tr d", tr.difference.value, stats[base + 4]);
+                        same("tr r", tr.ratio.value, stats[base + 5]);
+                    }
+                    checked += 4;
+                }
+            }
+            let methods = [
+                crate::disparity::Method::BetweenGroups,
+                crate::disparity::Method::ToOverall,
+                crate::disparity::Method::ToReference,
+            ];
+            for c in &r.criteria {
+                let gi = r
+                    .groupings
+                    .iter()
+                    .position(|g| g.attributes == c.grouping)
+                    .unwrap();
+                let mi = methods.iter().position(|x| *x == c.method).unwrap();
+                let k = CRITERIA
+                    .iter()
+                    .position(|(n, a)| *n == c.name && *a == c.agg.as_deref())
+                    .unwrap();
+                same(
+                    &c.name,
+                    c.value,
+                    stats[plan.groupings[gi].offset_criteria + mi * CRITERIA.len() + k],
+                );
+                checked += 1;
+            }
+            for (rc, cp) in r.reference_comparisons.iter().zip(&plan.comparisons) {
+                for v in &rc.values {
+                    if let Some(k) = COMPARISONS.iter().position(|n| *n == v.name) {
+                        same(&v.name, v.value, stats[cp.offset + k]);
+                        checked += 1;
+                    }
+                }
+            }
+            assert!(checked > 500, "{checked}");
+        }
+    }
+
+    #[test]
+    fn intervals_are_attached_and_cover_the_estimate() {
+        let t = tensor(false);
+        let opts = AuditOptions {
+            reference: vec![("sex".into(), "m".into())],
+            bootstrap: Some(BootstrapOptions {
+                replicates: 200,
+                seed: 3,
+                threads: 2,
+            }),
+            ..AuditOptions::default()
+        };
+        let r = audit(&t, InputSummary::default(), &opts).unwrap();
+        assert!(r.interval_method.contains("200 replicates"));
+        let sex = r.grouping(&["sex"]).unwrap();
+        let sr = sex
+            .disparities
+            .iter()
+            .find(|d| d.metric == Metric::SelectionRate)
+            .unwrap();
+        let ci = sr.between_groups.difference.ci.unwrap();
+        let v = sr.between_groups.difference.value.get().unwrap();
+        assert!(ci.lower <= v && v <= ci.upper, "{ci:?} {v}");
+        let eo = r
+            .criteria
+            .iter()
+            .find(|c| {
+                c.name == "equalized_odds_difference" && c.agg.as_deref() == Some("worst_case")
+            })
+            .unwrap();
+        assert!(eo.ci.is_some());
+        assert!(r.reference_comparisons[0].values[0].ci.is_some());
+        // same seed, same intervals
+        let again = audit(&t, InputSummary::default(), &opts).unwrap();
+        assert_eq!(again, r);
+    }
+}
