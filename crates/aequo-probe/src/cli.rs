@@ -175,6 +175,9 @@ pub enum ProbeCommand {
         /// Concurrent requests.
         #[arg(long, default_value_t = 1)]
         workers: usize,
+        /// Inference threads of the embedded model [default: AEQUO_THREADS, else all cores].
+        #[arg(long)]
+        threads: Option<usize>,
         /// OpenAI-compatible server (base URL including /v1) instead of the embedded model.
         #[command(flatten)]
         http: HttpArgs,
@@ -187,6 +190,9 @@ pub enum ProbeCommand {
         /// Address to listen on (loopback by default).
         #[arg(long, default_value = "127.0.0.1:8089")]
         listen: String,
+        /// Inference threads [default: AEQUO_THREADS, else all cores].
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Score: compute the probe metrics from a journal (no model is called).
     Score {
@@ -235,6 +241,7 @@ pub fn run(cmd: ProbeCommand) -> anyhow::Result<()> {
             plan,
             journal,
             workers,
+            threads,
             http,
         } => {
             let (_, probes) = plan.expand()?;
@@ -251,9 +258,13 @@ pub fn run(cmd: ProbeCommand) -> anyhow::Result<()> {
                 }
                 None => {
                     let path = plan.model_path();
-                    Arc::new(EmbeddedModel::load(&path).with_context(|| {
+                    let mut m = EmbeddedModel::load(&path).with_context(|| {
                         format!("loading the embedded model {}", path.display())
-                    })?)
+                    })?;
+                    if let Some(t) = threads {
+                        m = m.with_threads(t)?;
+                    }
+                    Arc::new(m)
                 }
             };
             let j = Journal::open(&journal)?;
@@ -333,10 +344,17 @@ pub fn run(cmd: ProbeCommand) -> anyhow::Result<()> {
             w.flush()?;
             Ok(())
         }
-        ProbeCommand::ServeModel { model, listen } => {
+        ProbeCommand::ServeModel {
+            model,
+            listen,
+            threads,
+        } => {
             let path = model.unwrap_or_else(default_model_path);
-            let m = EmbeddedModel::load(&path)
+            let mut m = EmbeddedModel::load(&path)
                 .with_context(|| format!("loading the embedded model {}", path.display()))?;
+            if let Some(t) = threads {
+                m = m.with_threads(t)?;
+            }
             let name = m.model_name().to_string();
             let server = ModelServer::start(Arc::new(m), &listen)?;
             eprintln!(

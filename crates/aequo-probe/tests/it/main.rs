@@ -37,8 +37,12 @@ pub fn model() -> Option<Arc<EmbeddedModel>> {
             );
             return None;
         }
+        // One inference thread: the harness already runs tests in parallel, and oversubscribed
+        // candle workers stall each other.
         Some(Arc::new(
-            EmbeddedModel::load(&path).expect("the fixture model loads"),
+            EmbeddedModel::load(&path)
+                .and_then(|m| m.with_threads(1))
+                .expect("the fixture model loads"),
         ))
     })
     .clone()
