@@ -1,5 +1,6 @@
 //! aequo-probe's single integration-test binary. Where new tests belong:
 //!
+//! * `cli` — the subcommands (plan, score of responses produced elsewhere);
 //! * `embedded` — the embedded GGUF backend on the real fixture model (tokenizer, generation);
 //! * `http` — the OpenAI-compatible client against the in-process server, with fault injection;
 //! * `end_to_end` — built-in suites run on the embedded model, through the journal, scored;
@@ -9,6 +10,7 @@
 //! Tests that need the fixture model skip with a message when it is absent, and fail instead when
 //! `AEQUO_REQUIRE_FIXTURES=1` (as CI sets it after fetching the fixtures).
 
+mod cli;
 mod embedded;
 mod end_to_end;
 mod http;

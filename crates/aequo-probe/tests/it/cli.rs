@@ -1,0 +1,117 @@
+//! The `aequo probe` commands, through `cli::run`: `plan` writes probes for generating elsewhere,
+//! and `score` scores responses journaled by another tool ("bring your own responses").
+
+use aequo_probe::cli::{run, OutputArgs, PlanArgs, ProbeCommand};
+use aequo_probe::journal::Journal;
+use aequo_probe::model::{FinishReason, GeneratedToken, Request, Response, TokenLogprob};
+
+fn plan_args(suite: &str) -> PlanArgs {
+    PlanArgs {
+        suite: suite.into(),
+        model: None,
+        model_name: Some("external-model".into()),
+        mode: "prefill".into(),
+        axes: vec![],
+        implicit: 0,
+        no_explicit: false,
+        limit: Some(1),
+        seed: 0,
+        top_logprobs: 20,
+    }
+}
+
+#[test]
+fn plan_then_score_responses_produced_elsewhere() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan_path = dir.path().join("plan.jsonl");
+    run(ProbeCommand::Plan {
+        plan: plan_args("bbq"),
+        out: Some(plan_path.clone()),
+    })
+    .expect("plan");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&plan_path)
+        .expect("plan written")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 18);
+
+    // Another tool answers every probe "A" with log-probabilities.
+    let journal_path = dir.path().join("external.jsonl");
+    let journal = Journal::open(&journal_path).expect("journal");
+    for l in &lines {
+        let request: Request =
+            serde_json::from_value(l["probe"]["request"].clone()).expect("request");
+        assert_eq!(l["key"].as_str(), Some(request.key().0.as_str()));
+        let top = vec![
+            TokenLogprob {
+                token: " A".into(),
+                logprob: -0.2,
+            },
+            TokenLogprob {
+                token: " B".into(),
+                logprob: -2.0,
+            },
+            TokenLogprob {
+                token: " C".into(),
+                logprob: -2.5,
+            },
+        ];
+        let response = Response {
+            text: " A".into(),
+            tokens: vec![GeneratedToken {
+                token: " A".into(),
+                logprob: -0.2,
+                top,
+            }],
+            finish_reason: FinishReason::Length,
+            prompt_tokens: None,
+        };
+        journal.append(&request, &response).expect("append");
+    }
+    drop(journal);
+
+    let out = dir.path().join("score.json");
+    let md = dir.path().join("score.md");
+    run(ProbeCommand::Score {
+        plan: plan_args("bbq"),
+        journal: journal_path,
+        output: OutputArgs {
+            out: Some(out.clone()),
+            markdown: Some(md.clone()),
+            replicates: 100,
+            bootstrap_seed: 1,
+        },
+    })
+    .expect("score");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("JSON");
+    assert_eq!(report["schema"], "aequo.probe/1");
+    assert_eq!(report["answered"], 18);
+    // Always "A": across the three rotations each role is chosen equally often, so ambiguous
+    // accuracy is 1/3 and s_DIS is 2·(biased/non-unknown) − 1 over the disambiguated questions.
+    let acc = report["bbq"]["accuracy_ambiguous"]["value"]
+        .as_f64()
+        .expect("defined");
+    assert!((acc - 1.0 / 3.0).abs() < 1e-12, "{acc}");
+    assert!(std::fs::read_to_string(&md)
+        .expect("markdown")
+        .contains("BBQ-style items"));
+}
+
+#[test]
+fn score_without_a_journal_says_what_to_do() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let e = run(ProbeCommand::Score {
+        plan: plan_args("decisions"),
+        journal: dir.path().join("missing.jsonl"),
+        output: OutputArgs {
+            out: None,
+            markdown: None,
+            replicates: 10,
+            bootstrap_seed: 1,
+        },
+    })
+    .expect_err("no journal");
+    assert!(e.to_string().contains("run `aequo probe run` first"), "{e}");
+}
