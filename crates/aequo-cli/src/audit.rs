@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use aequo_core::audit::{audit, AuditOptions, Rule};
 use aequo_core::bootstrap::BootstrapOptions;
+use aequo_core::subgroup::{MinSupport, SubgroupOptions, Worse};
 use aequo_core::Metric;
 use aequo_data::{scan, Format, OnMissing, Prediction, ScanSpec};
 use anyhow::{bail, Context};
@@ -108,6 +109,24 @@ pub struct AuditArgs {
     /// Withhold the numbers of groups with fewer rows than this (privacy).
     #[arg(long)]
     pub suppress_below: Option<u64>,
+    /// Search for the worst subgroups on a metric, as METRIC or METRIC:lower|higher|either
+    /// (which direction is worse); may be repeated. E.g. --discover selection_rate:lower.
+    #[arg(long = "discover", value_name = "METRIC[:DIRECTION]")]
+    pub discover: Vec<String>,
+    /// Non-sensitive columns the search may condition on, comma-separated; NAME:K bins a
+    /// numeric column into K quantile bins (edges from the first batch).
+    #[arg(long, value_delimiter = ',', value_name = "COLUMN[:K]")]
+    pub discover_columns: Vec<String>,
+    /// Largest number of conditions in a discovered subgroup.
+    #[arg(long, default_value_t = 3)]
+    pub discover_depth: usize,
+    /// Smallest subgroup searched: a row count, or a fraction of rows below 1 (default: the
+    /// larger of 30 rows and 1%).
+    #[arg(long)]
+    pub min_support: Option<f64>,
+    /// Subgroups reported per metric.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
     /// Missing label/prediction/score/weight: stop with an error, or drop the row.
     #[arg(long, value_enum, default_value_t = MissingPolicy::Error)]
     pub on_missing: MissingPolicy,
@@ -153,6 +172,20 @@ impl AuditArgs {
             MissingPolicy::Drop => OnMissing::Drop,
         };
         spec.na_values = self.na_values.clone();
+        for c in &self.discover_columns {
+            let (name, bins) = match c.rsplit_once(':') {
+                Some((n, k)) => {
+                    let k: usize = k
+                        .parse()
+                        .ok()
+                        .filter(|k| *k >= 2)
+                        .with_context(|| format!("--discover-columns '{c}': the bin count after ':' must be a whole number ≥ 2"))?;
+                    (n.to_owned(), Some(k))
+                }
+                None => (c.clone(), None),
+            };
+            spec.extra.push(aequo_data::ExtraColumn { name, bins });
+        }
         spec.format = match &self.input_format {
             None => None,
             Some(f) => Some(Format::from_name(f).with_context(|| {
@@ -160,6 +193,43 @@ impl AuditArgs {
             })?),
         };
         Ok(spec)
+    }
+
+    fn discovery(&self) -> anyhow::Result<Vec<SubgroupOptions>> {
+        self.discover
+            .iter()
+            .map(|d| {
+                let (m, w) = match d.split_once(':') {
+                    Some((m, w)) => (m, Some(w)),
+                    None => (d.as_str(), None),
+                };
+                let metric = Metric::from_id(m)
+                    .filter(|m| m.is_proportion())
+                    .with_context(|| format!("--discover '{d}': '{m}' is not a proportion metric (e.g. selection_rate, tpr, fpr, error_rate)"))?;
+                let worse = match w {
+                    None => None,
+                    Some(w) => Some(Worse::from_id(w).with_context(|| {
+                        format!("--discover '{d}': the direction must be lower, higher or either")
+                    })?),
+                };
+                let min_support = match self.min_support {
+                    None => MinSupport::Auto,
+                    Some(x) if x > 0.0 && x < 1.0 => MinSupport::Fraction(x),
+                    Some(x) if x >= 1.0 && x.fract() == 0.0 => MinSupport::Rows(x as u64),
+                    Some(x) => bail!("--min-support {x}: give a row count (≥ 1) or a fraction below 1"),
+                };
+                Ok(SubgroupOptions {
+                    metric,
+                    worse,
+                    max_depth: self.discover_depth,
+                    min_support,
+                    top_k: self.top,
+                    confidence: self.confidence,
+                    sensitive: self.sensitive.clone(),
+                    ..SubgroupOptions::default()
+                })
+            })
+            .collect()
     }
 
     fn options(&self) -> anyhow::Result<AuditOptions> {
@@ -220,9 +290,28 @@ impl AuditArgs {
 pub fn run(a: &AuditArgs) -> anyhow::Result<()> {
     let spec = a.spec()?;
     let options = a.options()?;
+    let discovery = a.discovery()?;
     let s = scan(&a.file, &spec)?;
-    let mut result = audit(&s.tensor, s.summary, &options)
-        .with_context(|| format!("cannot audit {}", a.file.display()))?;
+    // The scan counts discovery columns as attributes after the sensitive ones; the audit's
+    // groupings are over the sensitive attributes only.
+    let k = a.sensitive.len();
+    let sensitive_tensor = if spec.extra.is_empty() {
+        None
+    } else {
+        Some(s.tensor.marginalize(&(0..k).collect::<Vec<_>>())?)
+    };
+    let mut result = audit(
+        sensitive_tensor.as_ref().unwrap_or(&s.tensor),
+        s.summary,
+        &options,
+    )
+    .with_context(|| format!("cannot audit {}", a.file.display()))?;
+    for d in &discovery {
+        result.subgroups.push(
+            aequo_core::subgroup::discover(&s.tensor, d)
+                .with_context(|| format!("cannot search subgroups on {}", d.metric))?,
+        );
+    }
     if let Some(k) = a.suppress_below {
         result.suppress_below(k);
     }

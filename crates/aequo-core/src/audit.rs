@@ -430,6 +430,9 @@ pub struct AuditResult {
     /// Hypothesis tests, with p-values adjusted across all of them.
     #[serde(default)]
     pub tests: Vec<GroupTest>,
+    /// Worst-subgroup discovery, one report per metric searched (see [`crate::subgroup`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subgroups: Vec<crate::subgroup::SubgroupReport>,
     /// How to read the numbers.
     pub notes: Vec<String>,
 }
@@ -861,6 +864,7 @@ pub fn audit(
         rules,
         min_cell: options.min_cell,
         tests: Vec::new(),
+        subgroups: Vec::new(),
         notes,
     })
     .map(|mut r| {

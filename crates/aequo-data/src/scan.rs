@@ -62,6 +62,19 @@ pub struct ScanSpec {
     pub batch_size: usize,
     /// Score-histogram bin edges, when a score is read.
     pub score_bins: Option<Vec<f64>>,
+    /// Further (non-sensitive) columns counted as tensor attributes after the sensitive ones,
+    /// for subgroup discovery.
+    pub extra: Vec<ExtraColumn>,
+}
+
+/// A non-sensitive column added to the tensor for subgroup discovery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtraColumn {
+    /// The column.
+    pub name: String,
+    /// For a numeric column: the number of quantile bins (edges estimated from the first
+    /// record batch, up to `batch_size` rows); `None`: use its values as levels.
+    pub bins: Option<usize>,
 }
 
 impl ScanSpec {
@@ -83,6 +96,7 @@ impl ScanSpec {
             format: None,
             batch_size: 64 * 1024,
             score_bins: None,
+            extra: Vec::new(),
         }
     }
 }
@@ -153,6 +167,9 @@ pub fn scan(path: &Path, spec: &ScanSpec) -> Result<Scan, DataError> {
     for s in &spec.sensitive {
         roles.push((s.as_str(), "sensitive attribute"));
     }
+    for e in &spec.extra {
+        roles.push((e.name.as_str(), "discovery column"));
+    }
     for (i, (c, r)) in roles.iter().enumerate() {
         if let Some((_, first)) = roles[..i].iter().find(|(d, _)| d == c) {
             return Err(DataError::ColumnTwice {
@@ -183,13 +200,13 @@ pub fn scan(path: &Path, spec: &ScanSpec) -> Result<Scan, DataError> {
         Prediction::Score { .. } => spec.score_bins.clone(),
         Prediction::Column(_) => None,
     };
-    let mut builder =
-        TensorBuilder::new(spec.sensitive.clone(), spec.weight.is_some(), score_edges).map_err(
-            |source| DataError::Counts {
-                path: path.to_owned(),
-                source,
-            },
-        )?;
+    let mut attribute_names = spec.sensitive.clone();
+    attribute_names.extend(spec.extra.iter().map(|e| e.name.clone()));
+    let mut builder = TensorBuilder::new(attribute_names, spec.weight.is_some(), score_edges)
+        .map_err(|source| DataError::Counts {
+            path: path.to_owned(),
+            source,
+        })?;
     let mut label = Binary::new("label", spec.pos_label.clone());
     let mut pred = Binary::new(
         "prediction",
@@ -202,6 +219,7 @@ pub fn scan(path: &Path, spec: &ScanSpec) -> Result<Scan, DataError> {
         rows_used: 0,
         dropped: BTreeMap::new(),
         missing_sensitive: vec![0; spec.sensitive.len()],
+        edges: vec![None; spec.extra.len()],
     };
     for batch in read::open(path, format, &names, &projection, spec.batch_size)? {
         let batch = batch?;
@@ -262,6 +280,39 @@ struct State {
     rows_used: u64,
     dropped: BTreeMap<String, u64>,
     missing_sensitive: Vec<u64>,
+    /// Quantile bin edges of binned extra columns, fixed at the first batch.
+    edges: Vec<Option<Vec<f64>>>,
+}
+
+/// Quantile edges (k − 1 interior, deduplicated) of the finite values.
+fn quantile_edges(values: &[Option<f64>], k: usize) -> Vec<f64> {
+    let mut v: Vec<f64> = values
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|x| x.is_finite())
+        .collect();
+    v.sort_unstable_by(f64::total_cmp);
+    let mut edges: Vec<f64> = (1..k)
+        .filter_map(|i| v.get(i * v.len() / k).copied())
+        .collect();
+    edges.dedup();
+    edges
+}
+
+/// The level of a value among bin edges: "q1: < a", "q2: a – b", …, "qk: ≥ z".
+fn bin_label(x: f64, edges: &[f64]) -> String {
+    let b = edges.partition_point(|e| *e <= x);
+    let fmt = |e: f64| format!("{}", (e * 1000.0).round() / 1000.0);
+    if edges.is_empty() {
+        "q1: all".to_owned()
+    } else if b == 0 {
+        format!("q1: < {}", fmt(edges[0]))
+    } else if b == edges.len() {
+        format!("q{}: ≥ {}", b + 1, fmt(edges[b - 1]))
+    } else {
+        format!("q{}: {} – {}", b + 1, fmt(edges[b - 1]), fmt(edges[b]))
+    }
 }
 
 fn column<'b>(batch: &'b RecordBatch, name: &str) -> &'b arrow_array::ArrayRef {
@@ -321,11 +372,24 @@ fn count_batch(
         }
         None => None,
     };
-    let texts = spec
+    let mut texts = spec
         .sensitive
         .iter()
         .map(|s| as_text(column(batch, s), at_of(s), "sensitive attribute"))
         .collect::<Result<Vec<_>, _>>()?;
+    for (i, e) in spec.extra.iter().enumerate() {
+        let array = column(batch, &e.name);
+        match e.bins {
+            None => texts.push(as_text(array, at_of(&e.name), "discovery column")?),
+            Some(k) => {
+                let v = numeric(array, at_of(&e.name), "binned discovery column", na)?;
+                let edges = state.edges[i].get_or_insert_with(|| quantile_edges(&v, k.max(1)));
+                let labels: arrow_array::StringArray =
+                    v.iter().map(|x| x.map(|x| bin_label(x, edges))).collect();
+                texts.push(labels);
+            }
+        }
+    }
 
     let mut codes = vec![0u32; texts.len()];
     for i in 0..n {
@@ -373,7 +437,7 @@ fn count_batch(
                 let v = t.value(i).trim();
                 (!is_missing_text(v, na)).then_some(v)
             };
-            if v.is_none() {
+            if v.is_none() && a < state.missing_sensitive.len() {
                 state.missing_sensitive[a] += 1;
             }
             codes[a] = builder.code(a, v).map_err(|source| DataError::Counts {

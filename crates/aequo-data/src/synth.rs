@@ -9,7 +9,9 @@
 //! * the model's logit is z = c_cell + s·repaid + ε with ε ~ Logistic(0, 1), score = σ(z), and
 //!   approved = [score ≥ 0.5] = [z ≥ 0]; so P(approved | repaid = y, cell) = σ(c_cell + s·y)
 //!   exactly, where c_cell = γ₀ + γ_sex + γ_race + γ_age + γ_×·[female ∧ Black] — the last term
-//!   is the intersectional effect, invisible in either marginal alone.
+//!   is the intersectional effect, invisible in either marginal alone; and a further γ_slice
+//!   for applicants aged 65+ in the south region — a *planted subgroup* across a sensitive and
+//!   a non-sensitive column, for subgroup discovery to find.
 //!
 //! [`truth`] gives the expected confusion of every group, from which the core's own metric
 //! definitions give the true metric values. Rows are generated in chunks, each from its own
@@ -75,13 +77,18 @@ const G0: f64 = -0.9;
 const SIGNAL: f64 = 2.2;
 /// The intersectional penalty on the model's logit for Black women.
 pub const INTERSECTION_EFFECT: f64 = -0.8;
+/// The planted subgroup: applicants aged 65+ (age band position 3) in this region (position)
+/// get this penalty on the model's logit.
+pub const PLANTED_REGION: usize = 1;
+/// See [`PLANTED_REGION`].
+pub const PLANTED_EFFECT: f64 = -1.5;
 
 fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// The model-logit offset and outcome probability of a cell given by level positions.
-fn cell_params(codes: &[usize; 3]) -> (f64, f64) {
+/// The model-logit offset and outcome probability of a cell given by level positions and region.
+fn cell_params(codes: &[usize; 3], region: usize) -> (f64, f64) {
     let mut b = B0;
     let mut c = G0;
     for (a, &k) in ATTRIBUTES.iter().zip(codes) {
@@ -90,6 +97,9 @@ fn cell_params(codes: &[usize; 3]) -> (f64, f64) {
     }
     if codes[0] == 0 && codes[1] == 1 {
         c += INTERSECTION_EFFECT;
+    }
+    if codes[2] == 3 && region == PLANTED_REGION {
+        c += PLANTED_EFFECT;
     }
     (c, sigmoid(b))
 }
@@ -107,14 +117,18 @@ pub fn truth(grouping: &[usize]) -> Vec<(GroupKey, Confusion)> {
                     .zip(&codes)
                     .map(|(x, &k)| x.probs[k])
                     .product();
-                let (c, p) = cell_params(&codes);
-                let (tpr, fpr) = (sigmoid(c + SIGNAL), sigmoid(c));
-                let conf = Confusion {
-                    tp: pi * p * tpr,
-                    fn_: pi * p * (1.0 - tpr),
-                    fp: pi * (1.0 - p) * fpr,
-                    tn: pi * (1.0 - p) * (1.0 - fpr),
-                };
+                let mut conf = Confusion::default();
+                for region in 0..REGIONS.len() {
+                    let share = pi / REGIONS.len() as f64;
+                    let (c, p) = cell_params(&codes, region);
+                    let (tpr, fpr) = (sigmoid(c + SIGNAL), sigmoid(c));
+                    conf = conf.add(&Confusion {
+                        tp: share * p * tpr,
+                        fn_: share * p * (1.0 - tpr),
+                        fp: share * (1.0 - p) * fpr,
+                        tn: share * (1.0 - p) * (1.0 - fpr),
+                    });
+                }
                 let key = GroupKey(
                     grouping
                         .iter()
@@ -179,7 +193,7 @@ pub fn chunk(seed: u64, start: u64, len: usize) -> RecordBatch {
             pick(&mut rng, ATTRIBUTES[2].probs),
         ];
         let region = rng.random_range(0..REGIONS.len());
-        let (c, p) = cell_params(&codes);
+        let (c, p) = cell_params(&codes, region);
         let y = rng.random::<f64>() < p;
         let u: f64 = rng.random_range(f64::EPSILON..1.0);
         let z = c + SIGNAL * f64::from(u8::from(y)) + (u / (1.0 - u)).ln();

@@ -226,6 +226,44 @@ pub fn table(result: &AuditResult) -> String {
             );
         }
     }
+    for sg in &result.subgroups {
+        let st = &sg.settings;
+        let _ = writeln!(
+            out,
+            "\nWorst subgroups on {} ({} is worse; {} slices tested, depth ≤ {}, ≥ {} rows; significant after Benjamini–Hochberg at {})",
+            st.metric,
+            st.worse.id(),
+            sg.slices_tested,
+            st.max_depth,
+            st.min_support_rows,
+            st.alpha
+        );
+        let header: Vec<String> = ["subgroup", "rows", "value", "rest", "difference", "p_bh"]
+            .map(str::to_owned)
+            .to_vec();
+        let rows: Vec<Vec<String>> = sg
+            .slices
+            .iter()
+            .map(|x| {
+                vec![
+                    x.describe(),
+                    x.rows.to_string(),
+                    format!("{:.4} [{:.3}, {:.3}]", x.value, x.ci.lower, x.ci.upper),
+                    format!("{:.4}", x.complement_value),
+                    format!(
+                        "{:+.4} [{:+.3}, {:+.3}]",
+                        x.effect, x.effect_ci.lower, x.effect_ci.upper
+                    ),
+                    format!("{:.1e}", x.p_bh),
+                ]
+            })
+            .collect();
+        if rows.is_empty() {
+            out.push_str("  none significant\n");
+        } else {
+            out.push_str(&grid(&header, &rows));
+        }
+    }
     let small: usize = result
         .groupings
         .iter()

@@ -181,3 +181,95 @@ fn html_and_markdown_outputs_and_report_command() {
         .1
         .contains("has schema 'something/9', but this aequo reads 'aequo.audit/1'"));
 }
+
+#[test]
+fn discovery_finds_the_planted_subgroup() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("s.parquet");
+    assert!(aequo(&[
+        "synth",
+        "--rows",
+        "100000",
+        "--out",
+        data.to_str().unwrap(),
+        "-q"
+    ])
+    .status
+    .success());
+    let o = aequo(&[
+        "audit",
+        data.to_str().unwrap(),
+        "--label",
+        "repaid",
+        "--pred",
+        "approved",
+        "--sensitive",
+        "sex,race,age_band",
+        "--discover",
+        "selection_rate:lower",
+        "--discover-columns",
+        "region,income:4",
+        "--format",
+        "json",
+        "--boot",
+        "0",
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let r: aequo_core::AuditResult = serde_json::from_slice(&o.stdout).unwrap();
+    // the audit's groupings stay over the sensitive attributes
+    assert_eq!(r.groupings.len(), 7);
+    let sg = &r.subgroups[0];
+    assert!(sg.slices_tested > 100);
+    let planted = sg.slices.iter().position(|s| {
+        let d = s.describe();
+        d.contains("age_band = 65+") && d.contains("region = south")
+    });
+    assert!(
+        planted.is_some(),
+        "{:?}",
+        sg.slices.iter().map(|s| s.describe()).collect::<Vec<_>>()
+    );
+    // the planted intersection of the sensitive attributes is found too
+    assert!(sg
+        .slices
+        .iter()
+        .any(|s| s.describe().starts_with("sex = female ∧ race = Black")));
+    assert!(sg.slices.iter().all(|s| s.p_bh < 0.05 && s.effect < 0.0));
+}
+
+#[test]
+fn discovery_on_compas_reports_its_top_slices() {
+    let Some(root) = crate::fixtures(
+        "COMPAS subgroup discovery",
+        "data/compas-scores-two-years.csv",
+    ) else {
+        return;
+    };
+    let file = root.join("data/compas-scores-two-years.csv");
+    let o = aequo(&[
+        "audit",
+        file.to_str().unwrap(),
+        "--label",
+        "two_year_recid",
+        "--score",
+        "decile_score",
+        "--threshold",
+        "5",
+        "--sensitive",
+        "race,sex",
+        "--discover",
+        "fpr:higher",
+        "--discover-columns",
+        "age_cat,c_charge_degree",
+        "--boot",
+        "0",
+    ]);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("Worst subgroups on fpr (higher is worse"),
+        "{stdout}"
+    );
+    let section = stdout.split("Worst subgroups").nth(1).unwrap();
+    assert!(section.contains("race = African-American"), "{section}");
+}
