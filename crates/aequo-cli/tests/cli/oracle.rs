@@ -320,3 +320,52 @@ fn adult_weighted_matches_fairlearn_and_aif360() {
 fn german_credit_matches_fairlearn_and_aif360() {
     run_dataset("german");
 }
+
+/// aequo's Poisson bootstrap on the count tensor against Fairlearn's row-resampling bootstrap
+/// (`MetricFrame(n_boot=1000)`) on COMPAS. Both are percentile intervals from 1000 replicates,
+/// so their endpoints differ by Monte-Carlo error: the standard error of a 2.5% quantile from
+/// 1000 replicates is ≈ 0.085 × the bootstrap sd, so two independent runs differ by ≈ 0.12 sd;
+/// the test allows 0.5 sd (sd ≈ interval width / 3.92). Group proportions are compared with
+/// aequo's Wilson interval for groups of ≥ 300 rows (where the two should also agree to that
+/// precision); differences are bootstrap against bootstrap.
+#[test]
+fn compas_intervals_agree_with_fairlearns_bootstrap() {
+    let Some(root) = fixtures("bootstrap comparison", "oracle/compas_bootstrap.json") else {
+        return;
+    };
+    let o: Json = serde_json::from_str(&std::fs::read_to_string(root.join("oracle/compas_bootstrap.json")).unwrap()).unwrap();
+    let file = root.join("data/compas-scores-two-years.csv");
+    let mut worst: f64 = 0.0;
+    let mut compared = 0;
+    for attr in ["race", "sex"] {
+        let out = aequo(&[
+            "audit", file.to_str().unwrap(), "--label", "two_year_recid", "--score", "decile_score", "--threshold", "5",
+            "--sensitive", attr, "--format", "json", "--boot", "1000", "--seed", "1",
+        ]);
+        assert!(out.status.success());
+        let r: AuditResult = serde_json::from_slice(&out.stdout).unwrap();
+        let g = r.grouping(&[attr]).unwrap();
+        for rec in o["records"].as_array().unwrap().iter().filter(|x| x["attribute"] == attr) {
+            let m = Metric::from_id(rec["metric"].as_str().unwrap()).unwrap();
+            let (lo, hi) = (rec["lower"].as_f64().unwrap(), rec["upper"].as_f64().unwrap());
+            let ours = match rec["kind"].as_str().unwrap() {
+                "by_group" => {
+                    if rec["rows"].as_u64().unwrap() < 300 {
+                        continue;
+                    }
+                    let key = rec["group"].as_str().unwrap();
+                    g.groups.iter().find(|x| x.key.0[0].as_str() == Some(key)).unwrap().metric(m).unwrap().ci
+                }
+                _ => g.disparities.iter().find(|d| d.metric == m).unwrap().between_groups.difference.ci,
+            };
+            let ours = ours.unwrap_or_else(|| panic!("no interval for {rec}"));
+            let sd = (hi - lo) / 3.92;
+            let err = (ours.lower - lo).abs().max((ours.upper - hi).abs());
+            worst = worst.max(err / sd);
+            assert!(err <= 0.5 * sd, "{rec}: aequo [{}, {}] vs Fairlearn [{lo}, {hi}] (sd {sd})", ours.lower, ours.upper);
+            compared += 1;
+        }
+    }
+    eprintln!("bootstrap comparison: {compared} intervals, largest endpoint gap {worst:.3} bootstrap sd");
+    assert!(compared >= 12);
+}

@@ -1,0 +1,137 @@
+//! Coverage of aequo's bootstrap intervals on simulated data with known truth.
+//!
+//! Two groups with known confusion probabilities; each simulated data set draws `n` rows per
+//! group, is audited with the Poisson bootstrap, and we record whether the 95% percentile
+//! intervals of the selection-rate difference, the TPR ratio and the equalized-odds worst case
+//! (all `between_groups`) contain the true population value.
+//!
+//! * `coverage_quick` runs in the test suite (debug): 200 data sets × 200 replicates, and checks
+//!   coverage is in a band wide enough for that Monte-Carlo size (±4.5 binomial sd around 95%).
+//! * `coverage_study` is the study reported in BENCHMARKS.md (1000 data sets × 1000 replicates
+//!   per scenario): `cargo test --release -p aequo-core --test coverage -- --ignored --nocapture`.
+
+use aequo_core::audit::{audit, AuditOptions, InputSummary};
+use aequo_core::bootstrap::BootstrapOptions;
+use aequo_core::counts::TensorBuilder;
+use aequo_core::{Confusion, Metric};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// A group's population: base rate, TPR, FPR.
+#[derive(Clone, Copy)]
+struct Pop {
+    base: f64,
+    tpr: f64,
+    fpr: f64,
+}
+
+impl Pop {
+    fn confusion(self) -> Confusion {
+        Confusion {
+            tp: self.base * self.tpr,
+            fn_: self.base * (1.0 - self.tpr),
+            fp: (1.0 - self.base) * self.fpr,
+            tn: (1.0 - self.base) * (1.0 - self.fpr),
+        }
+    }
+}
+
+struct Scenario {
+    name: &'static str,
+    groups: [(Pop, usize); 2],
+}
+
+fn truths(s: &Scenario) -> [f64; 3] {
+    let v = |m: Metric, i: usize| m.evaluate(&s.groups[i].0.confusion(), 0).get().unwrap();
+    let sr = (v(Metric::SelectionRate, 0) - v(Metric::SelectionRate, 1)).abs();
+    let (t0, t1) = (v(Metric::TruePositiveRate, 0), v(Metric::TruePositiveRate, 1));
+    let tpr_ratio = t0.min(t1) / t0.max(t1);
+    let eo = (t0 - t1).abs().max((v(Metric::FalsePositiveRate, 0) - v(Metric::FalsePositiveRate, 1)).abs());
+    [sr, tpr_ratio, eo]
+}
+
+/// Coverage of [SR difference, TPR ratio, EO worst case] over `datasets` simulated data sets.
+fn coverage(s: &Scenario, datasets: usize, replicates: usize, seed: u64) -> [f64; 3] {
+    let truth = truths(s);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut hits = [0usize; 3];
+    for d in 0..datasets {
+        let mut b = TensorBuilder::new(vec!["g".into()], false, None).unwrap();
+        for (gi, (pop, n)) in s.groups.iter().enumerate() {
+            let code = [b.code(0, Some(if gi == 0 { "a" } else { "b" })).unwrap()];
+            for _ in 0..*n {
+                let y = rng.random::<f64>() < pop.base;
+                let p = rng.random::<f64>() < if y { pop.tpr } else { pop.fpr };
+                b.add(&code, y, p, None);
+            }
+        }
+        let t = b.finish().unwrap();
+        let opts = AuditOptions {
+            metrics: vec![Metric::SelectionRate, Metric::TruePositiveRate, Metric::FalsePositiveRate],
+            bootstrap: Some(BootstrapOptions { replicates, seed: seed ^ d as u64, threads: 2 }),
+            tests: false,
+            ..AuditOptions::default()
+        };
+        let r = audit(&t, InputSummary::default(), &opts).unwrap();
+        let g = &r.groupings[0];
+        let disp = |m: Metric| g.disparities.iter().find(|x| x.metric == m).unwrap();
+        let eo = r
+            .criteria
+            .iter()
+            .find(|c| c.name == "equalized_odds_difference" && c.agg.as_deref() == Some("worst_case") && c.method == aequo_core::disparity::Method::BetweenGroups)
+            .unwrap();
+        let cis = [
+            disp(Metric::SelectionRate).between_groups.difference.ci,
+            disp(Metric::TruePositiveRate).between_groups.ratio.ci,
+            eo.ci,
+        ];
+        for k in 0..3 {
+            if let Some(ci) = cis[k] {
+                if ci.lower <= truth[k] && truth[k] <= ci.upper {
+                    hits[k] += 1;
+                }
+            }
+        }
+    }
+    hits.map(|h| h as f64 / datasets as f64)
+}
+
+fn scenarios() -> Vec<Scenario> {
+    let a = Pop { base: 0.40, tpr: 0.70, fpr: 0.20 };
+    let b = Pop { base: 0.50, tpr: 0.55, fpr: 0.28 };
+    vec![
+        Scenario { name: "100 + 100 rows", groups: [(a, 100), (b, 100)] },
+        Scenario { name: "200 + 800 rows", groups: [(a, 200), (b, 800)] },
+        Scenario { name: "1000 + 1000 rows", groups: [(a, 1000), (b, 1000)] },
+    ]
+}
+
+#[test]
+fn coverage_quick() {
+    // 200 data sets: a binomial sd of sqrt(.95 × .05 / 200) = 1.5 points; allow 4.5 sd.
+    let s = &scenarios()[1];
+    let c = coverage(s, 200, 200, 11);
+    for (k, name) in ["SR difference", "TPR ratio", "EO worst case"].iter().enumerate() {
+        assert!((0.95 - c[k]).abs() < 4.5 * (0.95f64 * 0.05 / 200.0).sqrt(), "{name}: coverage {}", c[k]);
+    }
+}
+
+#[test]
+#[ignore = "the full coverage study; run in release and read its output"]
+fn coverage_study() {
+    println!("| scenario | SR difference | TPR ratio | EO worst case |");
+    println!("|---|---|---|---|");
+    for s in scenarios() {
+        let t = std::time::Instant::now();
+        let c = coverage(&s, 1000, 1000, 2026);
+        println!(
+            "| {} | {:.1}% | {:.1}% | {:.1}% |   ({:.1} s; truth {:?})",
+            s.name,
+            100.0 * c[0],
+            100.0 * c[1],
+            100.0 * c[2],
+            t.elapsed().as_secs_f64(),
+            truths(&s)
+        );
+    }
+}
