@@ -465,7 +465,7 @@ impl ProbeReport {
                 continue;
             }
             s.push_str(&format!(
-                "## {title}\n\nDifference from the baseline ({unit}), 95% cluster-bootstrap interval over templates ({} replicates, seed {}).\n\n| axis | form | group | mean P | difference [95% CI] | n | templates |\n|---|---|---|---|---|---|---|\n",
+                "## {title}\n\nDifference from the baseline ({unit}), 95% cluster-bootstrap interval over templates ({} replicates, seed {}).\n\n| axis | form | group | mean P(yes) or score | difference [95% CI] | n (group + baseline) | templates |\n|---|---|---|---|---|---|---|\n",
                 self.bootstrap.replicates, self.bootstrap.seed
             ));
             for r in rows {
