@@ -6,10 +6,14 @@
 //!
 //! * [`model`] — the one model interface ([`model::ModelBackend`]), requests and responses;
 //! * [`embedded`] — the in-process GGUF backend (candle), with [`tokenizer`] rebuilt from the GGUF;
-//! * [`decision`] — reading a yes/no decision off next-token log-probabilities;
+//! * [`http`] — the OpenAI-compatible client; [`serve`] — an OpenAI-compatible server over a
+//!   local model (and the client's fault-injection harness);
+//! * [`decision`] — reading yes/no, letters and scores off next-token log-probabilities;
 //! * [`journal`] — the append-only, fsynced run journal keyed by request content hash;
-//! * [`suite`] — probe suites as YAML data, expanded into requests;
-//! * [`metrics`] — probe metrics with cluster-bootstrap intervals, computed from the journal;
+//! * [`suite`] — probe suites as YAML data, expanded into probes; [`import`] — discrim-eval and
+//!   BBQ JSONL files; [`counterfactual`] — word-swap counterfactuals of users' own prompts;
+//! * [`metrics`] — probe metric definitions with cluster-bootstrap intervals; [`score`] — from a
+//!   journal to a report (JSON, Markdown);
 //! * [`cli`] — the `aequo probe` subcommands.
 
 pub mod cli;
@@ -21,12 +25,10 @@ pub mod http;
 pub mod import;
 pub mod journal;
 pub mod metrics;
-
 pub mod model;
 pub mod score;
 pub mod serve;
 pub mod suite;
-
 pub mod tokenizer;
 
 pub use error::{ProbeError, Result};
