@@ -109,6 +109,10 @@ pub struct AuditArgs {
     /// Withhold the numbers of groups with fewer rows than this (privacy).
     #[arg(long)]
     pub suppress_below: Option<u64>,
+    /// With --score: AUC, Brier score, calibration and ROC curves by group, exact (every
+    /// distinct score is kept per group and label; memory grows with the distinct scores).
+    #[arg(long, value_enum, default_value_t = OnOff::On)]
+    pub score_metrics: OnOff,
     /// Search for the worst subgroups on a metric, as METRIC or METRIC:lower|higher|either
     /// (which direction is worse); may be repeated. E.g. --discover selection_rate:lower.
     #[arg(long = "discover", value_name = "METRIC[:DIRECTION]")]
@@ -172,6 +176,7 @@ impl AuditArgs {
             MissingPolicy::Drop => OnMissing::Drop,
         };
         spec.na_values = self.na_values.clone();
+        spec.exact_scores = self.score_metrics == OnOff::On;
         for c in &self.discover_columns {
             let (name, bins) = match c.rsplit_once(':') {
                 Some((n, k)) => {
@@ -311,6 +316,12 @@ pub fn run(a: &AuditArgs) -> anyhow::Result<()> {
             aequo_core::subgroup::discover(&s.tensor, d)
                 .with_context(|| format!("cannot search subgroups on {}", d.metric))?,
         );
+    }
+    if let Some(table) = &s.scores {
+        let probabilities = s.score_range.is_some_and(|(lo, hi)| lo >= 0.0 && hi <= 1.0);
+        result
+            .add_score_metrics(table, probabilities)
+            .context("cannot compute score metrics")?;
     }
     if let Some(k) = a.suppress_below {
         result.suppress_below(k);

@@ -430,6 +430,9 @@ pub struct AuditResult {
     /// Hypothesis tests, with p-values adjusted across all of them.
     #[serde(default)]
     pub tests: Vec<GroupTest>,
+    /// Score-based metrics by group, with a score column (see [`AuditResult::add_score_metrics`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scores: Option<ScoreMetrics>,
     /// Worst-subgroup discovery, one report per metric searched (see [`crate::subgroup`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subgroups: Vec<crate::subgroup::SubgroupReport>,
@@ -864,6 +867,7 @@ pub fn audit(
         rules,
         min_cell: options.min_cell,
         tests: Vec::new(),
+        scores: None,
         subgroups: Vec::new(),
         notes,
     })
@@ -1343,5 +1347,147 @@ mod tests {
         let s = serde_json::to_string(&r).unwrap();
         let back: AuditResult = serde_json::from_str(&s).unwrap();
         assert_eq!(back, r);
+    }
+}
+
+/// Score-based metrics of one group (from the exact distinct-score table).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreGroup {
+    /// The group's levels (empty for all rows).
+    pub key: GroupKey,
+    /// Rows with label 0 and 1.
+    pub rows: [u64; 2],
+    /// ROC AUC (ties count ½, as `sklearn.metrics.roc_auc_score`), exact.
+    pub auc: Value,
+    /// Brier score (only when scores are probabilities in [0, 1]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brier: Option<Value>,
+    /// Expected calibration error over 10 equal-width bins (only for probabilities).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ece: Option<Value>,
+    /// ABROCA: the area between this group's ROC curve and that of all other rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abroca_vs_rest: Option<Value>,
+    /// The ROC curve (thinned to its corners), for marginal groups.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roc: Vec<crate::score::RocPoint>,
+    /// The reliability curve over 10 equal-width bins, for marginal groups of probabilities.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reliability: Vec<crate::score::ReliabilityBin>,
+}
+
+/// Score-based metrics of every group of one grouping.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreGrouping {
+    /// The attributes crossed.
+    pub attributes: Vec<AttributeName>,
+    /// One per group of the grouping (in the grouping's order).
+    pub groups: Vec<ScoreGroup>,
+    /// Largest minus smallest AUC among named groups (`between_groups`).
+    pub auc_difference: Value,
+}
+
+/// Score-based metrics of an audit with a score column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreMetrics {
+    /// How they were computed.
+    pub method: String,
+    /// All rows.
+    pub overall: ScoreGroup,
+    /// Per grouping.
+    pub groupings: Vec<ScoreGrouping>,
+}
+
+impl AuditResult {
+    /// Adds AUC, Brier score, calibration error, ABROCA and ROC/reliability curves per group,
+    /// from a table of distinct scores over attributes that include every audited attribute
+    /// (extra discovery attributes are summed out). `probabilities`: whether the scores lie in
+    /// [0, 1], so that Brier and calibration are meaningful.
+    pub fn add_score_metrics(
+        &mut self,
+        table: &crate::score::CellTable<crate::score::ExactScores>,
+        probabilities: bool,
+    ) -> Result<(), crate::score::TableError> {
+        use crate::score::{abroca, ScoreBins, ScoreDistribution};
+        let bins = ScoreBins::equal_width(10).expect("10 equal-width bins are valid");
+        let one = |key: GroupKey,
+                   d: &ScoreDistribution,
+                   rest: Option<&ScoreDistribution>,
+                   curves: bool| ScoreGroup {
+            key,
+            rows: d.rows(),
+            auc: d.auc().value,
+            brier: probabilities
+                .then(|| d.brier().unwrap_or(Value::Undefined(Undefined::EmptyGroup))),
+            ece: probabilities.then(|| {
+                d.expected_calibration_error(&bins)
+                    .unwrap_or(Value::Undefined(Undefined::EmptyGroup))
+            }),
+            abroca_vs_rest: rest.map(|r| abroca(d, r)),
+            roc: if curves {
+                d.roc_thinned().unwrap_or_default()
+            } else {
+                Vec::new()
+            },
+            reliability: if curves && probabilities {
+                d.reliability(&bins).unwrap_or_default()
+            } else {
+                Vec::new()
+            },
+        };
+        let overall = one(
+            GroupKey(Vec::new()),
+            &table.total().distribution(),
+            None,
+            true,
+        );
+        let mut groupings = Vec::new();
+        for g in &self.groupings {
+            let keep: Vec<usize> = g
+                .attributes
+                .iter()
+                .map(|a| {
+                    table.attributes().iter().position(|x| x.name == *a).ok_or(
+                        crate::score::TableError::Counts(CountsError::AttributeMismatch {
+                            left: a.0.clone(),
+                            right: "score table".into(),
+                        }),
+                    )
+                })
+                .collect::<Result<_, _>>()?;
+            let t = table.marginalize(&keep)?;
+            let curves = keep.len() == 1;
+            let mut groups = Vec::new();
+            for grp in &g.groups {
+                let cell = t.cell_of(&grp.key)?;
+                let d = t.get(cell).distribution();
+                let rest = t.rest(cell).distribution();
+                groups.push(one(grp.key.clone(), &d, Some(&rest), curves));
+            }
+            let named: Vec<Value> = groups
+                .iter()
+                .zip(&g.groups)
+                .filter(|(_, x)| !x.has_missing)
+                .map(|(s, _)| s.auc)
+                .collect();
+            groupings.push(ScoreGrouping {
+                attributes: g.attributes.clone(),
+                auc_difference: disparity::between_groups(&named).0.value,
+                groups,
+            });
+        }
+        self.scores = Some(ScoreMetrics {
+            method: format!(
+                "exact: every distinct score kept per group and label; AUC counts ties ½ (as scikit-learn){}",
+                if probabilities {
+                    "; Brier score and expected calibration error over 10 equal-width bins on [0, 1]"
+                } else {
+                    "; scores outside [0, 1] are not probabilities, so no Brier score or calibration"
+                }
+            ),
+            overall,
+            groupings,
+        });
+        Ok(())
     }
 }

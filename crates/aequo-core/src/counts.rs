@@ -738,6 +738,16 @@ impl TensorBuilder {
         Ok(b)
     }
 
+    /// The attribute names.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Each attribute's levels by code (discovery order): `levels()[a][code]`.
+    pub fn levels(&self) -> &[Vec<Level>] {
+        &self.values
+    }
+
     /// Sets the limit on one attribute's distinct values.
     pub fn with_max_levels(mut self, max_levels: usize) -> TensorBuilder {
         self.max_levels = max_levels;

@@ -44,9 +44,14 @@ struct Scenario {
 fn truths(s: &Scenario) -> [f64; 3] {
     let v = |m: Metric, i: usize| m.evaluate(&s.groups[i].0.confusion(), 0).get().unwrap();
     let sr = (v(Metric::SelectionRate, 0) - v(Metric::SelectionRate, 1)).abs();
-    let (t0, t1) = (v(Metric::TruePositiveRate, 0), v(Metric::TruePositiveRate, 1));
+    let (t0, t1) = (
+        v(Metric::TruePositiveRate, 0),
+        v(Metric::TruePositiveRate, 1),
+    );
     let tpr_ratio = t0.min(t1) / t0.max(t1);
-    let eo = (t0 - t1).abs().max((v(Metric::FalsePositiveRate, 0) - v(Metric::FalsePositiveRate, 1)).abs());
+    let eo = (t0 - t1)
+        .abs()
+        .max((v(Metric::FalsePositiveRate, 0) - v(Metric::FalsePositiveRate, 1)).abs());
     [sr, tpr_ratio, eo]
 }
 
@@ -67,8 +72,16 @@ fn coverage(s: &Scenario, datasets: usize, replicates: usize, seed: u64) -> [f64
         }
         let t = b.finish().unwrap();
         let opts = AuditOptions {
-            metrics: vec![Metric::SelectionRate, Metric::TruePositiveRate, Metric::FalsePositiveRate],
-            bootstrap: Some(BootstrapOptions { replicates, seed: seed ^ d as u64, threads: 2 }),
+            metrics: vec![
+                Metric::SelectionRate,
+                Metric::TruePositiveRate,
+                Metric::FalsePositiveRate,
+            ],
+            bootstrap: Some(BootstrapOptions {
+                replicates,
+                seed: seed ^ d as u64,
+                threads: 2,
+            }),
             tests: false,
             ..AuditOptions::default()
         };
@@ -78,7 +91,11 @@ fn coverage(s: &Scenario, datasets: usize, replicates: usize, seed: u64) -> [f64
         let eo = r
             .criteria
             .iter()
-            .find(|c| c.name == "equalized_odds_difference" && c.agg.as_deref() == Some("worst_case") && c.method == aequo_core::disparity::Method::BetweenGroups)
+            .find(|c| {
+                c.name == "equalized_odds_difference"
+                    && c.agg.as_deref() == Some("worst_case")
+                    && c.method == aequo_core::disparity::Method::BetweenGroups
+            })
             .unwrap();
         let cis = [
             disp(Metric::SelectionRate).between_groups.difference.ci,
@@ -97,12 +114,29 @@ fn coverage(s: &Scenario, datasets: usize, replicates: usize, seed: u64) -> [f64
 }
 
 fn scenarios() -> Vec<Scenario> {
-    let a = Pop { base: 0.40, tpr: 0.70, fpr: 0.20 };
-    let b = Pop { base: 0.50, tpr: 0.55, fpr: 0.28 };
+    let a = Pop {
+        base: 0.40,
+        tpr: 0.70,
+        fpr: 0.20,
+    };
+    let b = Pop {
+        base: 0.50,
+        tpr: 0.55,
+        fpr: 0.28,
+    };
     vec![
-        Scenario { name: "100 + 100 rows", groups: [(a, 100), (b, 100)] },
-        Scenario { name: "200 + 800 rows", groups: [(a, 200), (b, 800)] },
-        Scenario { name: "1000 + 1000 rows", groups: [(a, 1000), (b, 1000)] },
+        Scenario {
+            name: "100 + 100 rows",
+            groups: [(a, 100), (b, 100)],
+        },
+        Scenario {
+            name: "200 + 800 rows",
+            groups: [(a, 200), (b, 800)],
+        },
+        Scenario {
+            name: "1000 + 1000 rows",
+            groups: [(a, 1000), (b, 1000)],
+        },
     ]
 }
 
@@ -111,8 +145,15 @@ fn coverage_quick() {
     // 200 data sets: a binomial sd of sqrt(.95 × .05 / 200) = 1.5 points; allow 4.5 sd.
     let s = &scenarios()[1];
     let c = coverage(s, 200, 200, 11);
-    for (k, name) in ["SR difference", "TPR ratio", "EO worst case"].iter().enumerate() {
-        assert!((0.95 - c[k]).abs() < 4.5 * (0.95f64 * 0.05 / 200.0).sqrt(), "{name}: coverage {}", c[k]);
+    for (k, name) in ["SR difference", "TPR ratio", "EO worst case"]
+        .iter()
+        .enumerate()
+    {
+        assert!(
+            (0.95 - c[k]).abs() < 4.5 * (0.95f64 * 0.05 / 200.0).sqrt(),
+            "{name}: coverage {}",
+            c[k]
+        );
     }
 }
 

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use aequo_core::audit::{Dropped, InputSummary};
 use aequo_core::counts::TensorBuilder;
+use aequo_core::score::{CellBuilder, CellTable, ExactScores};
 use aequo_core::CountTensor;
 use arrow_array::{Array, RecordBatch};
 
@@ -65,6 +66,9 @@ pub struct ScanSpec {
     /// Further (non-sensitive) columns counted as tensor attributes after the sensitive ones,
     /// for subgroup discovery.
     pub extra: Vec<ExtraColumn>,
+    /// With a score column: keep every distinct score per cell and label, for exact AUC, ROC,
+    /// Brier score and calibration by group. Memory grows with the distinct scores.
+    pub exact_scores: bool,
 }
 
 /// A non-sensitive column added to the tensor for subgroup discovery.
@@ -97,6 +101,7 @@ impl ScanSpec {
             batch_size: 64 * 1024,
             score_bins: None,
             extra: Vec::new(),
+            exact_scores: false,
         }
     }
 }
@@ -108,6 +113,10 @@ pub struct Scan {
     pub tensor: CountTensor,
     /// The input's summary (rows read, used, dropped, missing sensitive values, warnings).
     pub summary: InputSummary,
+    /// Distinct scores per cell and label, when asked for (`ScanSpec::exact_scores`).
+    pub scores: Option<CellTable<ExactScores>>,
+    /// The smallest and largest score seen, with a score column.
+    pub score_range: Option<(f64, f64)>,
 }
 
 fn did_you_mean(column: &str, available: &[String]) -> String {
@@ -220,7 +229,10 @@ pub fn scan(path: &Path, spec: &ScanSpec) -> Result<Scan, DataError> {
         dropped: BTreeMap::new(),
         missing_sensitive: vec![0; spec.sensitive.len()],
         edges: vec![None; spec.extra.len()],
+        score_range: None,
     };
+    let mut scores = (spec.exact_scores && matches!(spec.prediction, Prediction::Score { .. }))
+        .then(|| CellBuilder::<ExactScores>::new(()));
     for batch in read::open(path, format, &names, &projection, spec.batch_size)? {
         let batch = batch?;
         count_batch(
@@ -231,8 +243,20 @@ pub fn scan(path: &Path, spec: &ScanSpec) -> Result<Scan, DataError> {
             &mut label,
             &mut pred,
             &mut state,
+            scores.as_mut(),
         )?;
     }
+    let scores = match scores {
+        Some(cb) => Some(cb.finish(builder.names(), builder.levels()).map_err(|e| {
+            DataError::Malformed {
+                path: path.to_owned(),
+                format: format.name(),
+                at: String::new(),
+                message: e.to_string(),
+            }
+        })?),
+        None => None,
+    };
     if state.rows_read == 0 {
         return Err(DataError::NoRows {
             path: path.to_owned(),
@@ -272,7 +296,12 @@ pub fn scan(path: &Path, spec: &ScanSpec) -> Result<Scan, DataError> {
             .collect(),
         warnings,
     };
-    Ok(Scan { tensor, summary })
+    Ok(Scan {
+        tensor,
+        summary,
+        scores,
+        score_range: state.score_range,
+    })
 }
 
 struct State {
@@ -282,6 +311,7 @@ struct State {
     missing_sensitive: Vec<u64>,
     /// Quantile bin edges of binned extra columns, fixed at the first batch.
     edges: Vec<Option<Vec<f64>>>,
+    score_range: Option<(f64, f64)>,
 }
 
 /// Quantile edges (k − 1 interior, deduplicated) of the finite values.
@@ -323,6 +353,8 @@ fn column<'b>(batch: &'b RecordBatch, name: &str) -> &'b arrow_array::ArrayRef {
     batch.column(i)
 }
 
+// The batch's inputs and the pass's accumulators; bundling them would only rename them.
+#[allow(clippy::too_many_arguments)]
 fn count_batch(
     batch: &RecordBatch,
     path: &Path,
@@ -331,6 +363,7 @@ fn count_batch(
     label: &mut Binary,
     pred: &mut Binary,
     state: &mut State,
+    mut exact: Option<&mut CellBuilder<ExactScores>>,
 ) -> Result<(), DataError> {
     let n = batch.num_rows();
     let row0 = state.rows_read;
@@ -449,6 +482,27 @@ fn count_batch(
         builder.add(&codes, y, p, weights.as_ref().and_then(|w| w[i]));
         if let Some(s) = scores.as_ref().and_then(|s| s[i]) {
             builder.add_score(&codes, y, s);
+            state.score_range = Some(match state.score_range {
+                None => (s, s),
+                Some((lo, hi)) => (lo.min(s), hi.max(s)),
+            });
+            if let Some(cb) = exact.as_deref_mut() {
+                let w = weights.as_ref().and_then(|w| w[i]).unwrap_or(1.0);
+                cb.entry(&codes)
+                    .1
+                    .add(y, s, w)
+                    .map_err(|e| DataError::BadValue {
+                        path: path.to_owned(),
+                        row: row0 + i as u64 + 1,
+                        column: match &spec.prediction {
+                            Prediction::Score { column, .. } => column.clone(),
+                            Prediction::Column(c) => c.clone(),
+                        },
+                        value: s.to_string(),
+                        problem: e.to_string(),
+                        hint: String::new(),
+                    })?;
+            }
         }
         state.rows_used += 1;
     }

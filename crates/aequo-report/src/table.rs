@@ -226,6 +226,48 @@ pub fn table(result: &AuditResult) -> String {
             );
         }
     }
+    if let Some(sc) = &result.scores {
+        out.push_str(
+            "\nScores by group (AUC; Brier and calibration error when scores are probabilities)\n",
+        );
+        let header: Vec<String> = [
+            "group",
+            "negatives",
+            "positives",
+            "AUC",
+            "Brier",
+            "ECE",
+            "ABROCA vs rest",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let opt = |v: &Option<aequo_core::Value>| v.as_ref().map_or_else(|| "-".to_owned(), num);
+        let mut rows = Vec::new();
+        for g in sc.groupings.iter().filter(|g| g.attributes.len() == 1) {
+            for x in &g.groups {
+                rows.push(vec![
+                    group(&x.key),
+                    x.rows[0].to_string(),
+                    x.rows[1].to_string(),
+                    num(&x.auc),
+                    opt(&x.brier),
+                    opt(&x.ece),
+                    opt(&x.abroca_vs_rest),
+                ]);
+            }
+        }
+        let o = &sc.overall;
+        rows.push(vec![
+            "overall".into(),
+            o.rows[0].to_string(),
+            o.rows[1].to_string(),
+            num(&o.auc),
+            opt(&o.brier),
+            opt(&o.ece),
+            "-".into(),
+        ]);
+        out.push_str(&grid(&header, &rows));
+    }
     for sg in &result.subgroups {
         let st = &sg.settings;
         let _ = writeln!(

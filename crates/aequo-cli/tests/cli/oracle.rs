@@ -333,39 +333,167 @@ fn compas_intervals_agree_with_fairlearns_bootstrap() {
     let Some(root) = fixtures("bootstrap comparison", "oracle/compas_bootstrap.json") else {
         return;
     };
-    let o: Json = serde_json::from_str(&std::fs::read_to_string(root.join("oracle/compas_bootstrap.json")).unwrap()).unwrap();
+    let o: Json = serde_json::from_str(
+        &std::fs::read_to_string(root.join("oracle/compas_bootstrap.json")).unwrap(),
+    )
+    .unwrap();
     let file = root.join("data/compas-scores-two-years.csv");
     let mut worst: f64 = 0.0;
     let mut compared = 0;
     for attr in ["race", "sex"] {
         let out = aequo(&[
-            "audit", file.to_str().unwrap(), "--label", "two_year_recid", "--score", "decile_score", "--threshold", "5",
-            "--sensitive", attr, "--format", "json", "--boot", "1000", "--seed", "1",
+            "audit",
+            file.to_str().unwrap(),
+            "--label",
+            "two_year_recid",
+            "--score",
+            "decile_score",
+            "--threshold",
+            "5",
+            "--sensitive",
+            attr,
+            "--format",
+            "json",
+            "--boot",
+            "1000",
+            "--seed",
+            "1",
         ]);
         assert!(out.status.success());
         let r: AuditResult = serde_json::from_slice(&out.stdout).unwrap();
         let g = r.grouping(&[attr]).unwrap();
-        for rec in o["records"].as_array().unwrap().iter().filter(|x| x["attribute"] == attr) {
+        for rec in o["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["attribute"] == attr)
+        {
             let m = Metric::from_id(rec["metric"].as_str().unwrap()).unwrap();
-            let (lo, hi) = (rec["lower"].as_f64().unwrap(), rec["upper"].as_f64().unwrap());
+            let (lo, hi) = (
+                rec["lower"].as_f64().unwrap(),
+                rec["upper"].as_f64().unwrap(),
+            );
             let ours = match rec["kind"].as_str().unwrap() {
                 "by_group" => {
                     if rec["rows"].as_u64().unwrap() < 300 {
                         continue;
                     }
                     let key = rec["group"].as_str().unwrap();
-                    g.groups.iter().find(|x| x.key.0[0].as_str() == Some(key)).unwrap().metric(m).unwrap().ci
+                    g.groups
+                        .iter()
+                        .find(|x| x.key.0[0].as_str() == Some(key))
+                        .unwrap()
+                        .metric(m)
+                        .unwrap()
+                        .ci
                 }
-                _ => g.disparities.iter().find(|d| d.metric == m).unwrap().between_groups.difference.ci,
+                _ => {
+                    g.disparities
+                        .iter()
+                        .find(|d| d.metric == m)
+                        .unwrap()
+                        .between_groups
+                        .difference
+                        .ci
+                }
             };
             let ours = ours.unwrap_or_else(|| panic!("no interval for {rec}"));
             let sd = (hi - lo) / 3.92;
             let err = (ours.lower - lo).abs().max((ours.upper - hi).abs());
             worst = worst.max(err / sd);
-            assert!(err <= 0.5 * sd, "{rec}: aequo [{}, {}] vs Fairlearn [{lo}, {hi}] (sd {sd})", ours.lower, ours.upper);
+            assert!(
+                err <= 0.5 * sd,
+                "{rec}: aequo [{}, {}] vs Fairlearn [{lo}, {hi}] (sd {sd})",
+                ours.lower,
+                ours.upper
+            );
             compared += 1;
         }
     }
-    eprintln!("bootstrap comparison: {compared} intervals, largest endpoint gap {worst:.3} bootstrap sd");
+    eprintln!(
+        "bootstrap comparison: {compared} intervals, largest endpoint gap {worst:.3} bootstrap sd"
+    );
     assert!(compared >= 12);
+}
+
+/// AUC by group through `aequo audit --score` (exact mode) against scikit-learn's
+/// `roc_auc_score` on Adult (logistic-regression scores) and COMPAS (decile scores, many ties),
+/// to 1e-6 as issue 3 asks (it matches to ~1e-16).
+#[test]
+fn auc_by_group_matches_scikit_learn() {
+    let Some(root) = fixtures("AUC comparison", "oracle/score_reference.json") else {
+        return;
+    };
+    let o: Json = serde_json::from_str(
+        &std::fs::read_to_string(root.join("oracle/score_reference.json")).unwrap(),
+    )
+    .unwrap();
+    let mut compared = 0;
+    let mut worst: f64 = 0.0;
+    for (name, spec) in o["auc_groups"].as_object().unwrap() {
+        let file = root.join(spec["file"].as_str().unwrap());
+        let out = aequo(&[
+            "audit",
+            file.to_str().unwrap(),
+            "--label",
+            spec["label"].as_str().unwrap(),
+            "--score",
+            spec["score"].as_str().unwrap(),
+            "--threshold",
+            "0.5",
+            "--sensitive",
+            "race,sex",
+            "--format",
+            "json",
+            "--boot",
+            "0",
+            "--tests",
+            "off",
+        ]);
+        assert!(out.status.success(), "{name}: {}", text(&out).1);
+        let r: AuditResult = serde_json::from_slice(&out.stdout).unwrap();
+        let sc = r.scores.as_ref().expect("score metrics with --score");
+        for rec in spec["records"].as_array().unwrap() {
+            let names = strs(&rec["grouping"]);
+            let key = strs(&rec["key"]);
+            let g = if names.is_empty() {
+                &sc.overall
+            } else {
+                let grouping = sc
+                    .groupings
+                    .iter()
+                    .find(|g| {
+                        g.attributes
+                            .iter()
+                            .map(|a| a.0.as_str())
+                            .eq(names.iter().map(String::as_str))
+                    })
+                    .unwrap();
+                grouping
+                    .groups
+                    .iter()
+                    .find(|x| {
+                        x.key
+                            .0
+                            .iter()
+                            .map(|l| l.as_str().unwrap_or(""))
+                            .eq(key.iter().map(String::as_str))
+                    })
+                    .unwrap()
+            };
+            match (g.auc, rec["auc"].as_f64()) {
+                (Value::Defined(a), Some(b)) => {
+                    worst = worst.max((a - b).abs());
+                    assert!((a - b).abs() < 1e-6, "{name} {names:?}={key:?}: {a} vs {b}");
+                    compared += 1;
+                }
+                (Value::Undefined(_), None) => {}
+                (ours, theirs) => {
+                    panic!("{name} {names:?}={key:?}: aequo {ours:?}, scikit-learn {theirs:?}")
+                }
+            }
+        }
+    }
+    eprintln!("AUC: {compared} groups compared, largest difference {worst:e}");
+    assert!(compared >= 30);
 }
