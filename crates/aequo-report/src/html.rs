@@ -8,8 +8,9 @@
 //! that even a mistake cannot make the page load anything. The page prints to PDF through its
 //! print stylesheet.
 //!
-//! Score-based views (calibration and ROC curves by group) come later: the result carries no
-//! score metrics yet. They belong in [`score_curves`], which today renders nothing.
+//! Score-based views: [`score_curves`] renders the table of score metrics by group (AUC, Brier,
+//! calibration error, ABROCA); the ROC and reliability curves are in the result but not yet
+//! drawn.
 
 use std::fmt::Write;
 
@@ -91,8 +92,9 @@ pub fn html(result: &AuditResult, opts: &HtmlOptions) -> String {
     intersections(&mut body, &mut toc, result, opts);
     if let Some(s) = score_curves(result) {
         body.push_str(&s);
-        toc.push(("scores", "Calibration and ROC"));
+        toc.push(("scores", "Scores"));
     }
+    subgroups(&mut body, &mut toc, result);
     tables(&mut body, &mut toc, result, opts);
     reference(&mut body, &mut toc, result);
     inequality(&mut body, &mut toc, result);
@@ -347,8 +349,96 @@ fn intersections(
 /// Calibration and ROC curves by group, when the result carries score metrics. The audit
 /// result has none yet (its tensor's score histograms are not summarised into it), so this
 /// renders nothing; when it does, a curve component joins `crate::chart` and is drawn here.
-fn score_curves(_result: &AuditResult) -> Option<String> {
-    None
+fn score_curves(result: &AuditResult) -> Option<String> {
+    let sc = result.scores.as_ref()?;
+    let mut out = String::from(
+        "<section id=\"scores\" aria-labelledby=\"scores-h\"><h2 id=\"scores-h\">Scores by group</h2>",
+    );
+    let _ = write!(out, "<p class=\"hint\">{}</p>", esc(&sc.method));
+    out.push_str(
+        "<div class=\"table-wrap\"><table class=\"data\"><thead><tr><th scope=\"col\">Group</th>\
+         <th scope=\"col\">Negatives</th><th scope=\"col\">Positives</th><th scope=\"col\">AUC</th>\
+         <th scope=\"col\">Brier</th><th scope=\"col\">Calibration error</th><th scope=\"col\">ABROCA vs rest</th></tr></thead><tbody>",
+    );
+    let opt = |v: &Option<aequo_core::Value>| v.as_ref().map_or_else(|| "–".to_owned(), value);
+    for g in sc.groupings.iter().filter(|g| g.attributes.len() == 1) {
+        for x in &g.groups {
+            let _ = write!(
+                out,
+                "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&group(&x.key)),
+                count(x.rows[0]),
+                count(x.rows[1]),
+                value(&x.auc),
+                opt(&x.brier),
+                opt(&x.ece),
+                opt(&x.abroca_vs_rest)
+            );
+        }
+    }
+    let o = &sc.overall;
+    let _ = write!(
+        out,
+        "<tr><th scope=\"row\">overall</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>–</td></tr>",
+        count(o.rows[0]),
+        count(o.rows[1]),
+        value(&o.auc),
+        opt(&o.brier),
+        opt(&o.ece)
+    );
+    out.push_str("</tbody></table></div></section>\n");
+    Some(out)
+}
+
+fn subgroups(out: &mut String, toc: &mut Vec<(&str, &str)>, result: &AuditResult) {
+    if result.subgroups.is_empty() {
+        return;
+    }
+    toc.push(("subgroups", "Worst subgroups"));
+    out.push_str(
+        "<section id=\"subgroups\" aria-labelledby=\"subgroups-h\"><h2 id=\"subgroups-h\">Worst subgroups</h2>",
+    );
+    for sg in &result.subgroups {
+        let st = &sg.settings;
+        let _ = write!(
+            out,
+            "<h3>{} ({} is worse)</h3><p class=\"hint\">{} slices of up to {} conditions with at least {} rows were tested; \
+             shown are those significant ({}), ranked by their gap to the rest.</p>",
+            esc(st.metric.label()),
+            esc(st.worse.id()),
+            count(sg.slices_tested),
+            st.max_depth,
+            count(st.min_support_rows),
+            esc(&st.correction)
+        );
+        if sg.slices.is_empty() {
+            out.push_str("<p>No subgroup differs significantly from the rest.</p>");
+            continue;
+        }
+        out.push_str(
+            "<div class=\"table-wrap\"><table class=\"data\"><thead><tr><th scope=\"col\">Subgroup</th><th scope=\"col\">Rows</th>\
+             <th scope=\"col\">Value</th><th scope=\"col\">Rest</th><th scope=\"col\">Difference</th><th scope=\"col\">p (BH)</th></tr></thead><tbody>",
+        );
+        for x in &sg.slices {
+            let _ = write!(
+                out,
+                "<tr><th scope=\"row\">{}</th><td>{}</td><td>{:.3} <span class=\"ci\">({:.3}–{:.3})</span></td><td>{:.3}</td>\
+                 <td>{:+.3} <span class=\"ci\">({:+.3} to {:+.3})</span></td><td>{:.1e}</td></tr>",
+                esc(&x.describe()),
+                count(x.rows),
+                x.value,
+                x.ci.lower,
+                x.ci.upper,
+                x.complement_value,
+                x.effect,
+                x.effect_ci.lower,
+                x.effect_ci.upper,
+                x.p_bh
+            );
+        }
+        out.push_str("</tbody></table></div>");
+    }
+    out.push_str("</section>\n");
 }
 
 fn group_row(x: &GroupResult, ms: &[Metric], min_cell: u64, foot: bool) -> String {

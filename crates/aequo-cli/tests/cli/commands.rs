@@ -173,6 +173,31 @@ fn html_and_markdown_outputs_and_report_command() {
     ]);
     assert!(o.status.success(), "{:?}", text(&o));
     assert_eq!(std::fs::read_to_string(p("again.html")).unwrap(), html);
+    // with a score and a subgroup search, the page has their sections
+    let o = aequo(&[
+        "audit",
+        data.to_str().unwrap(),
+        "--label",
+        "repaid",
+        "--score",
+        "score",
+        "--threshold",
+        "0.5",
+        "--sensitive",
+        "sex,race",
+        "--discover",
+        "selection_rate",
+        "--discover-columns",
+        "region",
+        "--format",
+        "html",
+        "--out",
+        &p("s.html"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let page = std::fs::read_to_string(p("s.html")).unwrap();
+    assert!(page.contains("id=\"scores\"") && page.contains("id=\"subgroups\""));
     // a file that is not a result is refused clearly
     std::fs::write(p("bad.json"), "{\"schema\": \"something/9\"}").unwrap();
     let o = aequo(&["report", &p("bad.json")]);
