@@ -14,6 +14,17 @@ use crate::output;
 
 use crate::output::OutputFormat;
 
+/// The kind of prediction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TaskKind {
+    /// Binary labels and predictions.
+    Binary,
+    /// Numeric labels and predictions.
+    Regression,
+    /// Class labels and predictions.
+    Multiclass,
+}
+
 /// How intervals are computed.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum CiMethod {
@@ -50,6 +61,10 @@ pub struct AuditArgs {
     /// The label (ground truth) column.
     #[arg(long)]
     pub label: String,
+    /// What is predicted: binary labels (or a score with --threshold), numbers (regression),
+    /// or classes (multiclass, audited one-vs-rest per class).
+    #[arg(long, value_enum, default_value_t = TaskKind::Binary)]
+    pub task: TaskKind,
     /// The predicted-label column.
     #[arg(long)]
     pub pred: Option<String>,
@@ -177,6 +192,17 @@ impl AuditArgs {
         };
         spec.na_values = self.na_values.clone();
         spec.exact_scores = self.score_metrics == OnOff::On;
+        spec.task = match self.task {
+            TaskKind::Binary => aequo_data::Task::Binary,
+            TaskKind::Regression => aequo_data::Task::Regression { bins: 200 },
+            TaskKind::Multiclass => aequo_data::Task::Multiclass,
+        };
+        if self.task != TaskKind::Binary && self.pred.is_none() {
+            bail!(
+                "--task {:?} needs --pred COLUMN (a score and threshold are for binary audits)",
+                self.task
+            );
+        }
         for c in &self.discover_columns {
             let (name, bins) = match c.rsplit_once(':') {
                 Some((n, k)) => {
@@ -296,6 +322,9 @@ pub fn run(a: &AuditArgs) -> anyhow::Result<()> {
     let spec = a.spec()?;
     let options = a.options()?;
     let discovery = a.discovery()?;
+    if a.task != TaskKind::Binary {
+        return run_task(a, &spec);
+    }
     let s = scan(&a.file, &spec)?;
     // The scan counts discovery columns as attributes after the sensitive ones; the audit's
     // groupings are over the sensitive attributes only.
@@ -327,4 +356,30 @@ pub fn run(a: &AuditArgs) -> anyhow::Result<()> {
         result.suppress_below(k);
     }
     output::render(&result, a.format, a.out.as_deref(), a.quiet)
+}
+
+/// Regression and multiclass audits: JSON or a terminal table.
+fn run_task(a: &AuditArgs, spec: &ScanSpec) -> anyhow::Result<()> {
+    if !matches!(a.format, OutputFormat::Table | OutputFormat::Json) {
+        bail!("--task {:?} renders as --format table or json (HTML and Markdown are for binary audits so far)", a.task);
+    }
+    let s = scan(&a.file, spec)?;
+    let text = match (s.regression, s.multiclass) {
+        (Some(table), _) => {
+            let r = aequo_core::tasks::regression_audit(&table, s.summary)?;
+            match a.format {
+                OutputFormat::Json => serde_json::to_string_pretty(&r)? + "\n",
+                _ => aequo_report::regression_table(&r),
+            }
+        }
+        (_, Some((table, classes))) => {
+            let r = aequo_core::tasks::multiclass_audit(&table, &classes, s.summary)?;
+            match a.format {
+                OutputFormat::Json => serde_json::to_string_pretty(&r)? + "\n",
+                _ => aequo_report::multiclass_table(&r),
+            }
+        }
+        _ => bail!("{}: no rows to audit", a.file.display()),
+    };
+    output::emit(&text, a.out.as_deref(), a.quiet)
 }

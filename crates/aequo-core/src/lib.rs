@@ -25,6 +25,7 @@ pub mod multiclass;
 pub mod regression;
 pub mod score;
 pub mod subgroup;
+pub mod tasks;
 mod uncertainty;
 pub mod value;
 

@@ -29,20 +29,28 @@ pub enum Metric {
     /// Share of rows predicted 1.
     SelectionRate,
     /// TP / (TP + FN), recall, sensitivity.
+    #[serde(rename = "tpr")]
     TruePositiveRate,
     /// FP / (FP + TN).
+    #[serde(rename = "fpr")]
     FalsePositiveRate,
     /// FN / (FN + TP).
+    #[serde(rename = "fnr")]
     FalseNegativeRate,
     /// TN / (TN + FP), specificity.
+    #[serde(rename = "tnr")]
     TrueNegativeRate,
     /// TP / (TP + FP), precision.
+    #[serde(rename = "ppv")]
     PositivePredictiveValue,
     /// TN / (TN + FN).
+    #[serde(rename = "npv")]
     NegativePredictiveValue,
     /// FP / (TP + FP).
+    #[serde(rename = "fdr")]
     FalseDiscoveryRate,
     /// FN / (FN + TN).
+    #[serde(rename = "for")]
     FalseOmissionRate,
     /// (TP + TN) / n.
     Accuracy,
@@ -321,6 +329,13 @@ mod tests {
         assert_eq!(Metric::Count.evaluate(&c, 0), Value::Defined(0.0));
         for m in Metric::ALL.into_iter().filter(|m| *m != Metric::Count) {
             assert!(!m.evaluate(&c, 0).is_defined(), "{m}");
+        }
+    }
+
+    #[test]
+    fn serialises_as_its_id() {
+        for m in Metric::ALL {
+            assert_eq!(serde_json::to_string(&m).unwrap(), format!("\"{}\"", m.id()));
         }
     }
 

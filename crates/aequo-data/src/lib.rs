@@ -17,4 +17,4 @@ mod values;
 
 pub use error::DataError;
 pub use format::Format;
-pub use scan::{scan, ExtraColumn, OnMissing, Prediction, Scan, ScanSpec};
+pub use scan::{scan, ExtraColumn, OnMissing, Prediction, Scan, ScanSpec, Task};

@@ -5,7 +5,9 @@ use std::path::Path;
 
 use aequo_core::audit::{Dropped, InputSummary};
 use aequo_core::counts::TensorBuilder;
-use aequo_core::score::{CellBuilder, CellTable, ExactScores};
+use aequo_core::multiclass::{ClassConfusion, ClassIndex, Classes};
+use aequo_core::regression::RegressionStats;
+use aequo_core::score::{CellBuilder, CellTable, ExactScores, ScoreBins};
 use aequo_core::CountTensor;
 use arrow_array::{Array, RecordBatch};
 
@@ -69,6 +71,24 @@ pub struct ScanSpec {
     /// With a score column: keep every distinct score per cell and label, for exact AUC, ROC,
     /// Brier score and calibration by group. Memory grows with the distinct scores.
     pub exact_scores: bool,
+    /// What kind of prediction is audited.
+    pub task: Task,
+}
+
+/// The kind of prediction audited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Task {
+    /// Binary labels and predictions (or a score with a threshold): the count tensor.
+    #[default]
+    Binary,
+    /// Numeric labels and predictions: per-cell regression sums and a histogram of the
+    /// prediction over `bins` quantile bins (edges from the first record batch).
+    Regression {
+        /// Histogram bins of the prediction.
+        bins: usize,
+    },
+    /// Class labels and predictions (any text): a K×K confusion per cell.
+    Multiclass,
 }
 
 /// A non-sensitive column added to the tensor for subgroup discovery.
@@ -102,6 +122,7 @@ impl ScanSpec {
             score_bins: None,
             extra: Vec::new(),
             exact_scores: false,
+            task: Task::Binary,
         }
     }
 }
@@ -117,6 +138,10 @@ pub struct Scan {
     pub scores: Option<CellTable<ExactScores>>,
     /// The smallest and largest score seen, with a score column.
     pub score_range: Option<(f64, f64)>,
+    /// Regression sums per cell (`Task::Regression`).
+    pub regression: Option<CellTable<RegressionStats>>,
+    /// Multiclass confusions per cell and the class names by index (`Task::Multiclass`).
+    pub multiclass: Option<(CellTable<ClassConfusion>, Vec<String>)>,
 }
 
 fn did_you_mean(column: &str, available: &[String]) -> String {
@@ -230,6 +255,10 @@ pub fn scan(path: &Path, spec: &ScanSpec) -> Result<Scan, DataError> {
         missing_sensitive: vec![0; spec.sensitive.len()],
         edges: vec![None; spec.extra.len()],
         score_range: None,
+        regression: None,
+        classes: std::collections::HashMap::new(),
+        class_names: Vec::new(),
+        multiclass: CellBuilder::new(Classes(Vec::new())),
     };
     let mut scores = (spec.exact_scores && matches!(spec.prediction, Prediction::Score { .. }))
         .then(|| CellBuilder::<ExactScores>::new(()));
@@ -262,6 +291,8 @@ pub fn scan(path: &Path, spec: &ScanSpec) -> Result<Scan, DataError> {
             path: path.to_owned(),
         });
     }
+    let builder_names = builder.names().to_vec();
+    let builder_levels = builder.levels().to_vec();
     let tensor = builder.finish().map_err(|source| DataError::Counts {
         path: path.to_owned(),
         source,
@@ -296,11 +327,55 @@ pub fn scan(path: &Path, spec: &ScanSpec) -> Result<Scan, DataError> {
             .collect(),
         warnings,
     };
+    let table_error = |e: aequo_core::score::TableError| DataError::Malformed {
+        path: path.to_owned(),
+        format: format.name(),
+        at: String::new(),
+        message: e.to_string(),
+    };
+    let regression = match state.regression {
+        Some(rb) if matches!(spec.task, Task::Regression { .. }) => Some(
+            rb.finish(builder_names.as_slice(), &builder_levels)
+                .map_err(table_error)?,
+        ),
+        _ => None,
+    };
+    let multiclass = if spec.task == Task::Multiclass {
+        // Classes in sorted order, so the output does not depend on the order rows came in.
+        let k = state.class_names.len();
+        let mut sorted = state.class_names.clone();
+        sorted.sort();
+        let to: Vec<ClassIndex> = state
+            .class_names
+            .iter()
+            .map(|c| {
+                ClassIndex(
+                    sorted
+                        .binary_search(c)
+                        .expect("every class is in the sorted list"),
+                )
+            })
+            .collect();
+        let table = state
+            .multiclass
+            .finish(builder_names.as_slice(), &builder_levels)
+            .map_err(table_error)?
+            .map_shape(Classes(sorted.clone()), |c| {
+                let mut full = c.clone();
+                full.ensure_classes(k);
+                full.remap(&to, k)
+            });
+        Some((table, sorted))
+    } else {
+        None
+    };
     Ok(Scan {
         tensor,
         summary,
         scores,
         score_range: state.score_range,
+        regression,
+        multiclass,
     })
 }
 
@@ -312,6 +387,10 @@ struct State {
     /// Quantile bin edges of binned extra columns, fixed at the first batch.
     edges: Vec<Option<Vec<f64>>>,
     score_range: Option<(f64, f64)>,
+    regression: Option<CellBuilder<RegressionStats>>,
+    classes: std::collections::HashMap<String, usize>,
+    class_names: Vec<String>,
+    multiclass: CellBuilder<ClassConfusion>,
 }
 
 /// Quantile edges (k − 1 interior, deduplicated) of the finite values.
@@ -370,8 +449,67 @@ fn count_batch(
     let at_of = |column| At { path, column, row0 };
     let na = &spec.na_values;
 
-    let labels = label.parse(column(batch, &spec.label), at_of(&spec.label), na)?;
+    // Regression and multiclass targets; for those tasks the binary label/prediction are unused.
+    let mut targets: Vec<Option<(f64, f64)>> = Vec::new();
+    let mut class_targets: Vec<Option<(usize, usize)>> = Vec::new();
+    let pred_column = match &spec.prediction {
+        Prediction::Column(c) | Prediction::Score { column: c, .. } => c,
+    };
+    match spec.task {
+        Task::Binary => {}
+        Task::Regression { bins } => {
+            let y = numeric(column(batch, &spec.label), at_of(&spec.label), "label", na)?;
+            let p = numeric(
+                column(batch, pred_column),
+                at_of(pred_column),
+                "prediction",
+                na,
+            )?;
+            if state.regression.is_none() {
+                let edges = quantile_edges(&p, bins.max(2));
+                let bins = ScoreBins::new(edges).map_err(|e| DataError::Malformed {
+                    path: path.to_owned(),
+                    format: "prediction",
+                    at: String::new(),
+                    message: e.to_string(),
+                })?;
+                state.regression = Some(CellBuilder::new(bins));
+            }
+            targets = y.iter().zip(&p).map(|(a, b)| a.zip(*b)).collect();
+        }
+        Task::Multiclass => {
+            let y = as_text(column(batch, &spec.label), at_of(&spec.label), "label")?;
+            let p = as_text(column(batch, pred_column), at_of(pred_column), "prediction")?;
+            let mut class_of = |v: Option<&str>| -> Option<usize> {
+                let v = v.map(str::trim).filter(|v| !is_missing_text(v, na))?;
+                Some(match state.classes.get(v) {
+                    Some(&c) => c,
+                    None => {
+                        state.class_names.push(v.to_owned());
+                        state
+                            .classes
+                            .insert(v.to_owned(), state.class_names.len() - 1);
+                        state.class_names.len() - 1
+                    }
+                })
+            };
+            class_targets = (0..n)
+                .map(|i| {
+                    let a = class_of((!y.is_null(i)).then(|| y.value(i)));
+                    let b = class_of((!p.is_null(i)).then(|| p.value(i)));
+                    a.zip(b)
+                })
+                .collect();
+        }
+    }
+    let binary = spec.task == Task::Binary;
+    let labels = if binary {
+        label.parse(column(batch, &spec.label), at_of(&spec.label), na)?
+    } else {
+        vec![Some(false); n]
+    };
     let (preds, scores) = match &spec.prediction {
+        _ if !binary => (vec![Some(false); n], None),
         Prediction::Column(c) => (pred.parse(column(batch, c), at_of(c), na)?, None),
         Prediction::Score {
             column: c,
@@ -426,8 +564,21 @@ fn count_batch(
 
     let mut codes = vec![0u32; texts.len()];
     for i in 0..n {
+        let target_missing = match spec.task {
+            Task::Binary => false,
+            Task::Regression { .. } => targets[i].is_none(),
+            Task::Multiclass => class_targets[i].is_none(),
+        };
         let required = [
-            (labels[i].is_none(), &spec.label, "label"),
+            (
+                labels[i].is_none() || target_missing,
+                &spec.label,
+                if binary {
+                    "label"
+                } else {
+                    "label or prediction"
+                },
+            ),
             (
                 preds[i].is_none(),
                 match &spec.prediction {
@@ -478,8 +629,50 @@ fn count_batch(
                 source,
             })?;
         }
+        let w = weights.as_ref().and_then(|w| w[i]);
+        match spec.task {
+            Task::Binary => {}
+            Task::Regression { .. } => {
+                let (yv, pv) = targets[i].expect("missing targets were handled above");
+                let rb = state
+                    .regression
+                    .as_mut()
+                    .expect("created at the first batch");
+                let (bins, stats) = rb.entry(&codes);
+                let bins = bins.clone();
+                stats
+                    .add(&bins, yv, pv, w.unwrap_or(1.0))
+                    .map_err(|e| DataError::BadValue {
+                        path: path.to_owned(),
+                        row: row0 + i as u64 + 1,
+                        column: pred_column.clone(),
+                        value: pv.to_string(),
+                        problem: e.to_string(),
+                        hint: String::new(),
+                    })?;
+                state.rows_used += 1;
+                continue;
+            }
+            Task::Multiclass => {
+                let (yc, pc) = class_targets[i].expect("missing targets were handled above");
+                let k = state.class_names.len();
+                let (_, conf) = state.multiclass.entry(&codes);
+                conf.ensure_classes(k);
+                conf.add(ClassIndex(yc), ClassIndex(pc), w.unwrap_or(1.0))
+                    .map_err(|e| DataError::BadValue {
+                        path: path.to_owned(),
+                        row: row0 + i as u64 + 1,
+                        column: pred_column.clone(),
+                        value: String::new(),
+                        problem: e.to_string(),
+                        hint: String::new(),
+                    })?;
+                state.rows_used += 1;
+                continue;
+            }
+        }
         let (y, p) = (labels[i].unwrap_or_default(), preds[i].unwrap_or_default());
-        builder.add(&codes, y, p, weights.as_ref().and_then(|w| w[i]));
+        builder.add(&codes, y, p, w);
         if let Some(s) = scores.as_ref().and_then(|s| s[i]) {
             builder.add_score(&codes, y, s);
             state.score_range = Some(match state.score_range {

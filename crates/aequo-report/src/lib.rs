@@ -16,6 +16,7 @@ pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod table;
+pub mod tasks;
 mod text;
 mod view;
 
@@ -23,4 +24,5 @@ pub use html::{html, HtmlOptions};
 pub use json::json;
 pub use markdown::{markdown, ChartFile, MarkdownOptions, MarkdownOutput};
 pub use table::table;
+pub use tasks::{multiclass_table, regression_table};
 pub use view::Thresholds;

@@ -298,3 +298,129 @@ fn discovery_on_compas_reports_its_top_slices() {
     let section = stdout.split("Worst subgroups").nth(1).unwrap();
     assert!(section.contains("race = African-American"), "{section}");
 }
+
+#[test]
+fn regression_audit_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("r.csv");
+    std::fs::write(
+        &f,
+        "g,y,p\na,1.0,1.5\na,2.0,2.0\nb,3.0,1.0\nb,4.0,4.5\nb,,1\n",
+    )
+    .unwrap();
+    let o = aequo(&[
+        "audit",
+        f.to_str().unwrap(),
+        "--task",
+        "regression",
+        "--label",
+        "y",
+        "--pred",
+        "p",
+        "--sensitive",
+        "g",
+        "--on-missing",
+        "drop",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["schema"], "aequo.regression/1");
+    let groups = r["groupings"][0]["groups"].as_array().unwrap();
+    let metric = |g: &serde_json::Value, id: &str| {
+        g["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m[0] == id)
+            .unwrap()[1]
+            .as_f64()
+            .unwrap()
+    };
+    // a: |1 − 1.5|, |2 − 2| → MAE 0.25, RMSE √(0.25/2); b: |3 − 1|, |4 − 4.5| → 1.25, √(4.25/2)
+    assert!((metric(&groups[0], "mean_absolute_error") - 0.25).abs() < 1e-12);
+    assert!((metric(&groups[1], "root_mean_squared_error") - (4.25f64 / 2.0).sqrt()).abs() < 1e-12);
+    // bounded group loss (absolute) = the worse group's MAE
+    assert!(
+        (r["groupings"][0]["bounded_group_loss"][0]["value"]
+            .as_f64()
+            .unwrap()
+            - 1.25)
+            .abs()
+            < 1e-12
+    );
+    // distribution distances of the predictions: a = {1.5, 2}, b = {1, 4.5}: KS 0.5, W1 1.5
+    let d = &groups[0]["parity"]["to_rest"];
+    assert!(
+        (d["kolmogorov_smirnov"]["value"].as_f64().unwrap() - 0.5).abs() < 1e-9,
+        "{d}"
+    );
+    assert!(
+        (d["wasserstein"]["value"].as_f64().unwrap() - 1.5).abs() < 1e-9,
+        "{d}"
+    );
+    assert_eq!(r["input"]["rows_used"], 4);
+}
+
+#[test]
+fn multiclass_audit_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("m.csv");
+    std::fs::write(
+        &f,
+        "g,y,p\na,cat,cat\na,dog,cat\nb,bird,bird\nb,cat,dog\nb,dog,dog\n",
+    )
+    .unwrap();
+    let o = aequo(&[
+        "audit",
+        f.to_str().unwrap(),
+        "--task",
+        "multiclass",
+        "--label",
+        "y",
+        "--pred",
+        "p",
+        "--sensitive",
+        "g",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["classes"], serde_json::json!(["bird", "cat", "dog"]));
+    let a = &r["groupings"][0]["groups"][0];
+    assert!((a["accuracy"].as_f64().unwrap() - 0.5).abs() < 1e-12);
+    // group a, class cat one-vs-rest: tp 1 (cat→cat), fp 1 (dog→cat) → TPR 1, FPR 1, PPV 0.5
+    let cat = &a["classes"][1]["metrics"];
+    let get = |id: &str| cat.as_array().unwrap().iter().find(|m| m[0] == id).unwrap()[1].clone();
+    assert_eq!(get("tpr"), 1.0);
+    assert_eq!(get("fpr"), 1.0);
+    assert_eq!(get("ppv"), 0.5);
+    // bird never appears in group a: its TPR is undefined, not 0
+    let bird = &a["classes"][0]["metrics"];
+    assert!(bird
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m[0] == "tpr")
+        .unwrap()[1]["undefined"]
+        .is_object());
+    // a score is for binary audits
+    let o = aequo(&[
+        "audit",
+        f.to_str().unwrap(),
+        "--task",
+        "multiclass",
+        "--label",
+        "y",
+        "--score",
+        "p",
+        "--threshold",
+        "1",
+        "--sensitive",
+        "g",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).1.contains("needs --pred"));
+}
