@@ -182,6 +182,13 @@ pub struct GroupDifference {
 /// `y = logit(p_norm(yes)) = log P(yes) − log P(no)` (Tamkin et al. 2023, dataset card of
 /// `Anthropic/discrim-eval`, "simple method"; positive = more favourable than the baseline).
 /// Interval: cluster bootstrap over templates.
+///
+/// Relation to the paper's mixed-effects score: when every template is asked for every group
+/// (the built-in suites are balanced), the fixed-effect coefficient of a group in
+/// `y ~ group + (1 + group | template)` has the same point estimate as this difference of means
+/// (the mean over templates of per-template differences), and the per-template random slopes
+/// are what the cluster bootstrap's interval accounts for by resampling templates. With
+/// unbalanced data (missing responses) the two differ; the model itself is not implemented.
 pub fn group_differences(
     obs: &[GroupObs],
     baseline: &str,
