@@ -155,7 +155,7 @@ impl EmbeddedModel {
     }
 
     /// Renders the ChatML prompt for a request: the conversation, then the opened assistant turn
-    /// (and the prefill in [`Mode::Prefill`]).
+    /// (and the prefill in [`crate::model::Mode::Prefill`]).
     pub fn render_prompt(&self, request: &Request) -> Result<String> {
         render_chatml(request, self.default_system.as_deref())
     }
