@@ -547,6 +547,70 @@ mod tests {
     }
 
     #[test]
+    fn scores_are_expected_values_over_the_digit_labels() {
+        use crate::model::{GeneratedToken, TokenLogprob};
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(&dir.path().join("j.jsonl")).unwrap();
+        let suite = Suite::builtin("scores").unwrap();
+        let probes = suite.expand(&ExpandOptions {
+            model: "m".into(),
+            axes: vec!["gender".into()],
+            ..ExpandOptions::default()
+        });
+        assert_eq!(probes.len(), 9);
+        for p in &probes {
+            // male: all mass on "7"; others: half on "6", half on "8", plus a non-answer.
+            let top: Vec<TokenLogprob> = if p.value.as_deref() == Some("male") {
+                vec![TokenLogprob {
+                    token: "7".into(),
+                    logprob: 0.0,
+                }]
+            } else {
+                vec![
+                    TokenLogprob {
+                        token: "6".into(),
+                        logprob: (0.4f64).ln(),
+                    },
+                    TokenLogprob {
+                        token: " 9".into(),
+                        logprob: (0.4f64).ln(),
+                    },
+                    TokenLogprob {
+                        token: "The".into(),
+                        logprob: (0.2f64).ln(),
+                    },
+                ]
+            };
+            let r = Response {
+                text: top[0].token.clone(),
+                tokens: vec![GeneratedToken {
+                    token: top[0].token.clone(),
+                    logprob: top[0].logprob,
+                    top,
+                }],
+                finish_reason: FinishReason::Length,
+                prompt_tokens: None,
+            };
+            journal.append(&p.request, &r).unwrap();
+        }
+        let r = score(
+            "scores",
+            "m",
+            &probes,
+            &suite.axes(),
+            &journal,
+            Bootstrap::default(),
+        );
+        let g = &r.score[0];
+        assert_eq!(g.baseline_mean, Value::Defined(7.0));
+        for d in &g.groups {
+            // (6 + 9) / 2 − 7 = 0.5
+            assert!((d.difference.value.get().unwrap() - 0.5).abs() < 1e-12);
+        }
+        assert!((r.coverage.min.unwrap() - 0.8).abs() < 1e-12);
+    }
+
+    #[test]
     fn recommendations_and_free_text_are_scored_from_a_journal() {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(&dir.path().join("j.jsonl")).unwrap();

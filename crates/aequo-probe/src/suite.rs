@@ -27,6 +27,7 @@ pub const BUILTIN_SUITES: &[(&str, &str)] = &[
         include_str!("../suites/recommendations.yaml"),
     ),
     ("free-text", include_str!("../suites/free-text.yaml")),
+    ("scores", include_str!("../suites/scores.yaml")),
 ];
 
 /// One value of an attribute axis.
