@@ -25,7 +25,7 @@ use crate::suite::{ExpandOptions, Probe, Suite, BUILTIN_SUITES};
 /// address the same journal entries.
 #[derive(Debug, Clone, clap::Args)]
 pub struct PlanArgs {
-    /// Built-in suite name (decisions, bbq, recommendations, free-text), a suite YAML file, or an
+    /// Built-in suite name (decisions, bbq, scores, recommendations, free-text), a suite YAML file, or an
     /// import: `discrim-eval:FILE.jsonl` or `bbq-jsonl:FILE.jsonl`.
     #[arg(long, default_value = "decisions")]
     pub suite: String,
