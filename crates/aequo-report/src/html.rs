@@ -386,7 +386,54 @@ fn score_curves(result: &AuditResult) -> Option<String> {
         opt(&o.brier),
         opt(&o.ece)
     );
-    out.push_str("</tbody></table></div></section>\n");
+    out.push_str("</tbody></table></div><div class=\"charts\">");
+    for g in sc.groupings.iter().filter(|g| g.attributes.len() == 1) {
+        let name = g.attributes[0].0.clone();
+        let roc = crate::chart::CurveChart {
+            id: format!("roc-{name}"),
+            title: format!("ROC curves by {name}"),
+            description: "True positive rate against false positive rate as the threshold falls; the dashed diagonal is a random classifier.".into(),
+            x_label: "False positive rate".into(),
+            y_label: "True positive rate".into(),
+            curves: g
+                .groups
+                .iter()
+                .filter(|x| !x.roc.is_empty())
+                .map(|x| crate::chart::Curve {
+                    label: format!("{} (AUC {})", group(&x.key), value(&x.auc)),
+                    points: x.roc.iter().map(|p| (p.fpr, p.tpr)).collect(),
+                })
+                .collect(),
+        };
+        if !roc.curves.is_empty() {
+            out.push_str(&roc.svg());
+        }
+        let rel = crate::chart::CurveChart {
+            id: format!("reliability-{name}"),
+            title: format!("Calibration by {name}"),
+            description: "Observed rate of positives against the mean predicted score in 10 equal-width bins; the dashed diagonal is perfect calibration.".into(),
+            x_label: "Mean predicted score".into(),
+            y_label: "Observed rate".into(),
+            curves: g
+                .groups
+                .iter()
+                .filter(|x| !x.reliability.is_empty())
+                .map(|x| crate::chart::Curve {
+                    label: group(&x.key),
+                    points: x
+                        .reliability
+                        .iter()
+                        .filter(|b| b.weight > 0.0)
+                        .map(|b| (b.mean_predicted, b.observed_rate))
+                        .collect(),
+                })
+                .collect(),
+        };
+        if !rel.curves.is_empty() {
+            out.push_str(&rel.svg());
+        }
+    }
+    out.push_str("</div></section>\n");
     Some(out)
 }
 

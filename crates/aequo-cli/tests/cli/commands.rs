@@ -198,6 +198,12 @@ fn html_and_markdown_outputs_and_report_command() {
     assert!(o.status.success(), "{:?}", text(&o));
     let page = std::fs::read_to_string(p("s.html")).unwrap();
     assert!(page.contains("id=\"scores\"") && page.contains("id=\"subgroups\""));
+    let scores = &page[page.find("id=\"scores\"").unwrap()..];
+    assert!(scores.contains("ROC curves by sex") && scores.contains("Calibration by race"));
+    assert!(
+        scores.matches("<polyline").count() >= 14,
+        "ROC and calibration curves for 2 + 5 groups"
+    );
     // a file that is not a result is refused clearly
     std::fs::write(p("bad.json"), "{\"schema\": \"something/9\"}").unwrap();
     let o = aequo(&["report", &p("bad.json")]);

@@ -1,5 +1,6 @@
 //! Small SVG chart components, one per kind of chart: [`BarChart`] (a value per group with
-//! interval whiskers and an overall line) and [`HeatMap`] (an intersection's cells coloured by
+//! interval whiskers and an overall line), [`CurveChart`] (ROC and reliability curves by group)
+//! and [`HeatMap`] (an intersection's cells coloured by
 //! distance from the overall value, small cells hatched).
 //!
 //! Each component is plain data in, SVG text out, with no dependency on the report around it:
@@ -16,9 +17,11 @@
 //! so a chart looks the same inlined in a page or opened as a standalone file.
 
 mod bar;
+mod curves;
 mod heatmap;
 
 pub use bar::{Bar, BarChart};
+pub use curves::{Curve, CurveChart};
 pub use heatmap::{HeatCell, HeatMap};
 
 use crate::format::html as esc;
