@@ -430,3 +430,26 @@ fn multiclass_audit_by_hand() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).1.contains("needs --pred"));
 }
+
+#[test]
+fn modality_commands_are_mounted() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let o = aequo(&["modality", "synth", "--out", d, "--items", "200"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let out = dir.path().join("r");
+    let o = aequo(&[
+        "modality",
+        "score",
+        &format!("{d}/manifest.jsonl"),
+        &format!("{d}/predictions.jsonl"),
+        "--out",
+        out.to_str().unwrap(),
+        "--replicates",
+        "50",
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(r["schema"], "aequo.modality/1");
+}
