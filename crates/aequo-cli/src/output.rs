@@ -49,7 +49,7 @@ pub fn error(e: &anyhow::Error) {
 pub enum OutputFormat {
     /// Aligned tables for a terminal.
     Table,
-    /// The full result as JSON (schema aequo.audit/1, see docs/schema.md).
+    /// The full result as JSON (schema aequo.audit/2, see docs/schema.md).
     Json,
     /// Markdown for pull requests and model cards (charts as linked SVG files with --out).
     Md,

@@ -21,7 +21,7 @@ use crate::value::{Undefined, Value};
 
 /// The schema identifier written into every audit result. Bump it on any breaking change to the
 /// JSON shape (docs/schema.md describes it).
-pub const SCHEMA: &str = "aequo.audit/1";
+pub const SCHEMA: &str = "aequo.audit/2";
 
 /// What an audit computes beyond the tensor itself.
 #[derive(Debug, Clone)]

@@ -1,4 +1,4 @@
-//! JSON rendering: the result as serialised by serde (schema `aequo.audit/1`, documented in
+//! JSON rendering: the result as serialised by serde (schema `aequo.audit/2`, documented in
 //! `docs/schema.md`).
 
 use aequo_core::AuditResult;

@@ -210,7 +210,7 @@ fn html_and_markdown_outputs_and_report_command() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o)
         .1
-        .contains("has schema 'something/9', but this aequo reads 'aequo.audit/1'"));
+        .contains("has schema 'something/9', but this aequo reads 'aequo.audit/2'"));
 }
 
 #[test]
