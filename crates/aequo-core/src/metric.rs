@@ -335,7 +335,10 @@ mod tests {
     #[test]
     fn serialises_as_its_id() {
         for m in Metric::ALL {
-            assert_eq!(serde_json::to_string(&m).unwrap(), format!("\"{}\"", m.id()));
+            assert_eq!(
+                serde_json::to_string(&m).unwrap(),
+                format!("\"{}\"", m.id())
+            );
         }
     }
 
