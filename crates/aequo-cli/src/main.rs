@@ -33,6 +33,10 @@ enum Command {
     /// Modality reliance of multimodal models: ablation plans, scoring, published benchmarks.
     #[command(subcommand)]
     Modality(aequo_modality::cli::ModalityCommand),
+    /// Counterfactual probing of language models for social bias: run suites, score journals.
+    #[cfg(feature = "probe")]
+    #[command(subcommand)]
+    Probe(aequo_probe::cli::ProbeCommand),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +47,8 @@ fn main() -> ExitCode {
         Command::Synth(a) => synth::run(&a),
         Command::Demo(a) => demo::run(&a),
         Command::Modality(c) => aequo_modality::cli::run(c),
+        #[cfg(feature = "probe")]
+        Command::Probe(c) => aequo_probe::cli::run(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

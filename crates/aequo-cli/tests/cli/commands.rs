@@ -453,3 +453,14 @@ fn modality_commands_are_mounted() {
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(r["schema"], "aequo.modality/1");
 }
+
+#[test]
+fn probe_commands_are_mounted() {
+    let o = aequo(&["probe", "suites"]);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("decisions") && stdout.contains("bbq"),
+        "{stdout}"
+    );
+}
