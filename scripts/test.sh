@@ -34,4 +34,9 @@ fi
 
 step "cargo test (workspace, debug)"
 export AEQUO_REQUIRE_FIXTURES=1
-cargo test --workspace --locked
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$log"
+# One closing line for the whole suite (cargo prints one "test result" per test binary).
+sum() { grep -E '^test result:' "$log" | grep -oE "[0-9]+ $1" | awk '{s += $1} END {print s + 0}'; }
+printf '\ntests: %s passed, %s failed, %s skipped\n' "$(sum passed)" "$(sum failed)" "$(sum ignored)"
