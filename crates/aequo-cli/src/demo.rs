@@ -118,12 +118,61 @@ pub fn run(a: &DemoArgs) -> anyhow::Result<()> {
         ));
     }
     output::emit(&(rows.join("\n") + "\n"), None, a.quiet)?;
+    let compas = compas(a)?;
     output::note(
         a.quiet,
         &format!(
-            "results: {} (report.html, report.md, audit.json, truth.json)",
-            a.dir.display()
+            "results: {} (report.html, report.md, audit.json, truth.json{})",
+            a.dir.display(),
+            if compas { ", compas-report.html" } else { "" }
         ),
     );
     Ok(())
+}
+
+/// With the fixtures present (`scripts/fixtures.sh tabular`), also audits the real COMPAS data
+/// (race × sex, prediction = decile score ≥ 5) into `compas-report.html`. Returns whether it did.
+fn compas(a: &DemoArgs) -> anyhow::Result<bool> {
+    let root = std::env::var_os("AEQUO_FIXTURES")
+        .map_or_else(|| PathBuf::from(".cache/fixtures"), PathBuf::from);
+    let file = root.join("data/compas-scores-two-years.csv");
+    if !file.exists() {
+        output::note(
+            a.quiet,
+            "(COMPAS not audited: run scripts/fixtures.sh tabular to fetch it)",
+        );
+        return Ok(false);
+    }
+    output::note(
+        a.quiet,
+        &format!(
+            "\nalso auditing COMPAS ({}), race × sex, decile_score >= 5",
+            file.display()
+        ),
+    );
+    let spec = ScanSpec::new(
+        "two_year_recid",
+        Prediction::Score {
+            column: "decile_score".into(),
+            threshold: 5.0,
+        },
+        vec!["race".into(), "sex".into()],
+    );
+    let s = scan(&file, &spec)?;
+    let options = AuditOptions {
+        reference: vec![
+            ("race".into(), "Caucasian".into()),
+            ("sex".into(), "Female".into()),
+        ],
+        rules: vec![aequo_core::audit::Rule::FourFifths],
+        ..AuditOptions::default()
+    };
+    let result = audit(&s.tensor, s.summary, &options)?;
+    output::render(
+        &result,
+        output::OutputFormat::Html,
+        Some(&a.dir.join("compas-report.html")),
+        a.quiet,
+    )?;
+    Ok(true)
 }

@@ -59,6 +59,9 @@ fn demo_runs_end_to_end() {
     assert!(o.status.success(), "{stderr}");
     assert!(stdout.contains("sex × race × age_band"), "{stdout}");
     assert!(stdout.contains("truth"), "{stdout}");
+    if crate::fixtures("demo on COMPAS", "data/compas-scores-two-years.csv").is_some() {
+        assert!(dir.path().join("compas-report.html").exists());
+    }
     let r: aequo_core::AuditResult =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("audit.json")).unwrap())
             .unwrap();

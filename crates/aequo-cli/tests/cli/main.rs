@@ -19,9 +19,13 @@ pub fn repo() -> PathBuf {
 
 /// Runs `aequo` with arguments.
 pub fn aequo(args: &[&str]) -> Output {
+    let fixtures = std::env::var_os("AEQUO_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".cache/fixtures"));
     Command::new(env!("CARGO_BIN_EXE_aequo"))
         .args(args)
         .env_remove("RUST_BACKTRACE")
+        .env("AEQUO_FIXTURES", fixtures)
         .output()
         .expect("the aequo binary runs")
 }
