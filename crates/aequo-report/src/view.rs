@@ -156,6 +156,8 @@ pub(crate) struct CriterionCell<'a> {
     pub grouping: &'a GroupingResult,
     /// The difference between groups, as the core computed it.
     pub difference: Value,
+    /// Its bootstrap interval, when the audit computed one.
+    pub difference_ci: Option<aequo_core::interval::Interval>,
     /// The ratio, as the core computed it.
     pub ratio: Option<Value>,
     /// Against the thresholds.
@@ -167,7 +169,8 @@ pub(crate) struct CriterionCell<'a> {
 }
 
 impl CriterionCell<'_> {
-    /// The difference with the ratio in parentheses ("0.088 (0.838)"); when undefined, why
+    /// The difference with its interval and the ratio in parentheses ("0.088 [0.06–0.12]
+    /// (0.838)"); when undefined, why
     /// ("(1 group(s) with a value)").
     pub fn numbers(&self) -> String {
         match self.difference {
@@ -178,6 +181,13 @@ impl CriterionCell<'_> {
                 .to_owned(),
             d => {
                 let mut s = value(&d);
+                if let Some(ci) = &self.difference_ci {
+                    s.push_str(&format!(
+                        " [{}–{}]",
+                        value(&Value::Defined(ci.lower)),
+                        value(&Value::Defined(ci.upper))
+                    ));
+                }
                 if let Some(r) = &self.ratio {
                     s.push_str(&format!(" ({})", value(r)));
                 }
@@ -263,6 +273,7 @@ pub(crate) fn criterion_cells<'a>(
         out.push(CriterionCell {
             grouping: g,
             difference: d.value,
+            difference_ci: d.ci,
             ratio,
             verdict,
             metric,
