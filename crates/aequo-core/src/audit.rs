@@ -526,7 +526,7 @@ impl AuditResult {
 }
 
 /// Every non-empty subset of `0..k` of size ≤ `max`, by size then lexicographically.
-fn subsets(k: usize, max: usize) -> Vec<Vec<usize>> {
+pub(crate) fn subsets(k: usize, max: usize) -> Vec<Vec<usize>> {
     let mut out = Vec::new();
     for size in 1..=k.min(max) {
         let mut idx: Vec<usize> = (0..size).collect();

@@ -26,14 +26,6 @@ pub const REGRESSION_SCHEMA: &str = "aequo.regression/1";
 /// Schema of [`MulticlassAudit`].
 pub const MULTICLASS_SCHEMA: &str = "aequo.multiclass/1";
 
-fn subsets(k: usize) -> Vec<Vec<usize>> {
-    let mut out: Vec<Vec<usize>> = (1..(1usize << k))
-        .map(|mask| (0..k).filter(|i| mask & (1 << i) != 0).collect())
-        .collect();
-    out.sort_by_key(|x| (x.len(), x.clone()));
-    out
-}
-
 fn between(values: &[Value], keys: &[GroupKey]) -> (AggregateResult, AggregateResult) {
     let (d, r) = disparity::between_groups(values);
     let res = |a: &disparity::Aggregate| AggregateResult {
@@ -125,7 +117,7 @@ pub fn regression_audit(
     let overall_parity = continuous_parity(&bins, std::slice::from_ref(&total)).remove(0);
     let overall = regression_group(GroupKey(Vec::new()), &total, overall_parity);
     let mut groupings = Vec::new();
-    for subset in subsets(table.attributes().len()) {
+    for subset in crate::audit::subsets(table.attributes().len(), table.attributes().len()) {
         let t = table.marginalize(&subset)?;
         let cells: Vec<_> = t.cells().filter(|c| t.get(*c).rows > 0).collect();
         let stats: Vec<RegressionStats> = cells.iter().map(|c| t.get(*c).clone()).collect();
@@ -276,7 +268,7 @@ pub fn multiclass_audit(
 ) -> Result<MulticlassAudit, TableError> {
     let overall = multiclass_group(GroupKey(Vec::new()), &table.total(), classes);
     let mut groupings = Vec::new();
-    for subset in subsets(table.attributes().len()) {
+    for subset in crate::audit::subsets(table.attributes().len(), table.attributes().len()) {
         let t = table.marginalize(&subset)?;
         let groups: Vec<MulticlassGroup> = t
             .cells()
