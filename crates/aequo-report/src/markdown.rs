@@ -330,6 +330,68 @@ pub fn markdown(result: &AuditResult, opts: &MarkdownOptions) -> MarkdownOutput 
         out.push('\n');
     }
 
+    if let Some(sc) = &result.scores {
+        let _ = writeln!(
+            out,
+            "## Scores by group\n\n{}.\n\n| group | negatives | positives | AUC | Brier | calibration error | ABROCA vs rest |\n|---|---:|---:|---:|---:|---:|---:|",
+            md(&sc.method)
+        );
+        let opt = |v: &Option<aequo_core::Value>| v.as_ref().map_or_else(|| "–".to_owned(), value);
+        for g in sc.groupings.iter().filter(|g| g.attributes.len() == 1) {
+            for x in &g.groups {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {} | {} |",
+                    md(&crate::format::group(&x.key)),
+                    count(x.rows[0]),
+                    count(x.rows[1]),
+                    value(&x.auc),
+                    opt(&x.brier),
+                    opt(&x.ece),
+                    opt(&x.abroca_vs_rest)
+                );
+            }
+        }
+        out.push('\n');
+    }
+
+    for sg in &result.subgroups {
+        let st = &sg.settings;
+        let _ = writeln!(
+            out,
+            "## Worst subgroups on {} ({} is worse)\n\n{} slices of up to {} conditions with at least {} rows tested; \
+             shown: significant ({}), ranked by their gap to the rest.\n",
+            md(st.metric.label()),
+            st.worse.id(),
+            count(sg.slices_tested),
+            st.max_depth,
+            count(st.min_support_rows),
+            md(&st.correction)
+        );
+        if sg.slices.is_empty() {
+            out.push_str("No subgroup differs significantly from the rest.\n\n");
+            continue;
+        }
+        out.push_str("| subgroup | rows | value | rest | difference | p (BH) |\n|---|---:|---:|---:|---:|---:|\n");
+        for x in &sg.slices {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.3} ({:.3}–{:.3}) | {:.3} | {:+.3} ({:+.3} to {:+.3}) | {:.1e} |",
+                md(&x.describe()),
+                count(x.rows),
+                x.value,
+                x.ci.lower,
+                x.ci.upper,
+                x.complement_value,
+                x.effect,
+                x.effect_ci.lower,
+                x.effect_ci.upper,
+                x.p_bh
+            );
+        }
+        out.push('\n');
+    }
+
     let q = &result.inequality;
     let _ = writeln!(
         out,
