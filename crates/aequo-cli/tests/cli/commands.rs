@@ -207,6 +207,31 @@ fn html_and_markdown_outputs_and_report_command() {
         scores.matches("<polyline").count() >= 14,
         "ROC and calibration curves for 2 + 5 groups"
     );
+    let o = aequo(&[
+        "audit",
+        data.to_str().unwrap(),
+        "--label",
+        "repaid",
+        "--score",
+        "score",
+        "--threshold",
+        "0.5",
+        "--sensitive",
+        "sex,race",
+        "--discover",
+        "selection_rate",
+        "--discover-columns",
+        "region",
+        "--format",
+        "md",
+        "--boot",
+        "50",
+    ]);
+    let md = text(&o).0;
+    assert!(
+        md.contains("## Scores by group") && md.contains("## Worst subgroups on Selection rate"),
+        "{md}"
+    );
     // a file that is not a result is refused clearly
     std::fs::write(p("bad.json"), "{\"schema\": \"something/9\"}").unwrap();
     let o = aequo(&["report", &p("bad.json")]);
