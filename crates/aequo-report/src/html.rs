@@ -355,38 +355,12 @@ fn score_curves(result: &AuditResult) -> Option<String> {
         "<section id=\"scores\" aria-labelledby=\"scores-h\"><h2 id=\"scores-h\">Scores by group</h2>",
     );
     let _ = write!(out, "<p class=\"hint\">{}</p>", esc(&sc.method));
-    out.push_str(
-        "<div class=\"table-wrap\"><table class=\"data\"><thead><tr><th scope=\"col\">Group</th>\
-         <th scope=\"col\">Negatives</th><th scope=\"col\">Positives</th><th scope=\"col\">AUC</th>\
-         <th scope=\"col\">Brier</th><th scope=\"col\">Calibration error</th><th scope=\"col\">ABROCA vs rest</th></tr></thead><tbody>",
+    html_table(
+        &mut out,
+        &crate::view::SCORE_HEADER,
+        &crate::view::score_rows(sc),
     );
-    let opt = |v: &Option<aequo_core::Value>| v.as_ref().map_or_else(|| "–".to_owned(), value);
-    for g in sc.groupings.iter().filter(|g| g.attributes.len() == 1) {
-        for x in &g.groups {
-            let _ = write!(
-                out,
-                "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&group(&x.key)),
-                count(x.rows[0]),
-                count(x.rows[1]),
-                value(&x.auc),
-                opt(&x.brier),
-                opt(&x.ece),
-                opt(&x.abroca_vs_rest)
-            );
-        }
-    }
-    let o = &sc.overall;
-    let _ = write!(
-        out,
-        "<tr><th scope=\"row\">overall</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>–</td></tr>",
-        count(o.rows[0]),
-        count(o.rows[1]),
-        value(&o.auc),
-        opt(&o.brier),
-        opt(&o.ece)
-    );
-    out.push_str("</tbody></table></div><div class=\"charts\">");
+    out.push_str("<div class=\"charts\">");
     for g in sc.groupings.iter().filter(|g| g.attributes.len() == 1) {
         let name = g.attributes[0].0.clone();
         let roc = crate::chart::CurveChart {
@@ -446,46 +420,41 @@ fn subgroups(out: &mut String, toc: &mut Vec<(&str, &str)>, result: &AuditResult
         "<section id=\"subgroups\" aria-labelledby=\"subgroups-h\"><h2 id=\"subgroups-h\">Worst subgroups</h2>",
     );
     for sg in &result.subgroups {
-        let st = &sg.settings;
         let _ = write!(
             out,
-            "<h3>{} ({} is worse)</h3><p class=\"hint\">{} slices of up to {} conditions with at least {} rows were tested; \
-             shown are those significant ({}), ranked by their gap to the rest.</p>",
-            esc(st.metric.label()),
-            esc(st.worse.id()),
-            count(sg.slices_tested),
-            st.max_depth,
-            count(st.min_support_rows),
-            esc(&st.correction)
+            "<h3>{} ({} is worse)</h3><p class=\"hint\">{}</p>",
+            esc(sg.settings.metric.label()),
+            esc(sg.settings.worse.id()),
+            esc(&crate::view::subgroup_intro(sg))
         );
         if sg.slices.is_empty() {
             out.push_str("<p>No subgroup differs significantly from the rest.</p>");
-            continue;
-        }
-        out.push_str(
-            "<div class=\"table-wrap\"><table class=\"data\"><thead><tr><th scope=\"col\">Subgroup</th><th scope=\"col\">Rows</th>\
-             <th scope=\"col\">Value</th><th scope=\"col\">Rest</th><th scope=\"col\">Difference</th><th scope=\"col\">p (BH)</th></tr></thead><tbody>",
-        );
-        for x in &sg.slices {
-            let _ = write!(
+        } else {
+            html_table(
                 out,
-                "<tr><th scope=\"row\">{}</th><td>{}</td><td>{:.3} <span class=\"ci\">({:.3}–{:.3})</span></td><td>{:.3}</td>\
-                 <td>{:+.3} <span class=\"ci\">({:+.3} to {:+.3})</span></td><td>{:.1e}</td></tr>",
-                esc(&x.describe()),
-                count(x.rows),
-                x.value,
-                x.ci.lower,
-                x.ci.upper,
-                x.complement_value,
-                x.effect,
-                x.effect_ci.lower,
-                x.effect_ci.upper,
-                x.p_bh
+                &crate::view::SUBGROUP_HEADER,
+                &crate::view::subgroup_rows(sg),
             );
         }
-        out.push_str("</tbody></table></div>");
     }
     out.push_str("</section>\n");
+}
+
+/// A data table whose first column heads each row; every cell is escaped.
+fn html_table<const N: usize>(out: &mut String, header: &[&str; N], rows: &[[String; N]]) {
+    out.push_str("<div class=\"table-wrap\"><table class=\"data\"><thead><tr>");
+    for h in header {
+        let _ = write!(out, "<th scope=\"col\">{}</th>", esc(h));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for r in rows {
+        let _ = write!(out, "<tr><th scope=\"row\">{}</th>", esc(&r[0]));
+        for c in &r[1..] {
+            let _ = write!(out, "<td>{}</td>", esc(c));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table></div>");
 }
 
 fn group_row(x: &GroupResult, ms: &[Metric], min_cell: u64, foot: bool) -> String {

@@ -331,65 +331,30 @@ pub fn markdown(result: &AuditResult, opts: &MarkdownOptions) -> MarkdownOutput 
     }
 
     if let Some(sc) = &result.scores {
-        let _ = writeln!(
-            out,
-            "## Scores by group\n\n{}.\n\n| group | negatives | positives | AUC | Brier | calibration error | ABROCA vs rest |\n|---|---:|---:|---:|---:|---:|---:|",
-            md(&sc.method)
+        let _ = writeln!(out, "## Scores by group\n\n{}.\n", md(&sc.method));
+        md_table(
+            &mut out,
+            &crate::view::SCORE_HEADER,
+            &crate::view::score_rows(sc),
         );
-        let opt = |v: &Option<aequo_core::Value>| v.as_ref().map_or_else(|| "–".to_owned(), value);
-        for g in sc.groupings.iter().filter(|g| g.attributes.len() == 1) {
-            for x in &g.groups {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {} | {} | {} | {} | {} |",
-                    md(&crate::format::group(&x.key)),
-                    count(x.rows[0]),
-                    count(x.rows[1]),
-                    value(&x.auc),
-                    opt(&x.brier),
-                    opt(&x.ece),
-                    opt(&x.abroca_vs_rest)
-                );
-            }
-        }
-        out.push('\n');
     }
-
     for sg in &result.subgroups {
-        let st = &sg.settings;
         let _ = writeln!(
             out,
-            "## Worst subgroups on {} ({} is worse)\n\n{} slices of up to {} conditions with at least {} rows tested; \
-             shown: significant ({}), ranked by their gap to the rest.\n",
-            md(st.metric.label()),
-            st.worse.id(),
-            count(sg.slices_tested),
-            st.max_depth,
-            count(st.min_support_rows),
-            md(&st.correction)
+            "## Worst subgroups on {} ({} is worse)\n\n{}\n",
+            md(sg.settings.metric.label()),
+            sg.settings.worse.id(),
+            md(&crate::view::subgroup_intro(sg))
         );
         if sg.slices.is_empty() {
             out.push_str("No subgroup differs significantly from the rest.\n\n");
-            continue;
-        }
-        out.push_str("| subgroup | rows | value | rest | difference | p (BH) |\n|---|---:|---:|---:|---:|---:|\n");
-        for x in &sg.slices {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {:.3} ({:.3}–{:.3}) | {:.3} | {:+.3} ({:+.3} to {:+.3}) | {:.1e} |",
-                md(&x.describe()),
-                count(x.rows),
-                x.value,
-                x.ci.lower,
-                x.ci.upper,
-                x.complement_value,
-                x.effect,
-                x.effect_ci.lower,
-                x.effect_ci.upper,
-                x.p_bh
+        } else {
+            md_table(
+                &mut out,
+                &crate::view::SUBGROUP_HEADER,
+                &crate::view::subgroup_rows(sg),
             );
         }
-        out.push('\n');
     }
 
     let q = &result.inequality;
@@ -519,6 +484,17 @@ fn methods(out: &mut String, result: &AuditResult, opts: &MarkdownOptions) {
             let _ = writeln!(out, "- {}", md(n));
         }
     }
+}
+
+/// A Markdown table, first column left-aligned, the others right-aligned; cells escaped.
+fn md_table<const N: usize>(out: &mut String, header: &[&str; N], rows: &[[String; N]]) {
+    let _ = writeln!(out, "| {} |", header.join(" | "));
+    let _ = writeln!(out, "|---|{}", "---:|".repeat(N - 1));
+    for r in rows {
+        let cells: Vec<String> = r.iter().map(|c| md(c)).collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+    out.push('\n');
 }
 
 #[cfg(test)]

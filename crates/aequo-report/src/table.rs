@@ -230,80 +230,26 @@ pub fn table(result: &AuditResult) -> String {
         out.push_str(
             "\nScores by group (AUC; Brier and calibration error when scores are probabilities)\n",
         );
-        let header: Vec<String> = [
-            "group",
-            "negatives",
-            "positives",
-            "AUC",
-            "Brier",
-            "ECE",
-            "ABROCA vs rest",
-        ]
-        .map(str::to_owned)
-        .to_vec();
-        let opt = |v: &Option<aequo_core::Value>| v.as_ref().map_or_else(|| "-".to_owned(), num);
-        let mut rows = Vec::new();
-        for g in sc.groupings.iter().filter(|g| g.attributes.len() == 1) {
-            for x in &g.groups {
-                rows.push(vec![
-                    group(&x.key),
-                    x.rows[0].to_string(),
-                    x.rows[1].to_string(),
-                    num(&x.auc),
-                    opt(&x.brier),
-                    opt(&x.ece),
-                    opt(&x.abroca_vs_rest),
-                ]);
-            }
-        }
-        let o = &sc.overall;
-        rows.push(vec![
-            "overall".into(),
-            o.rows[0].to_string(),
-            o.rows[1].to_string(),
-            num(&o.auc),
-            opt(&o.brier),
-            opt(&o.ece),
-            "-".into(),
-        ]);
-        out.push_str(&grid(&header, &rows));
+        out.push_str(&rows_grid(
+            &crate::view::SCORE_HEADER,
+            crate::view::score_rows(sc),
+        ));
     }
     for sg in &result.subgroups {
-        let st = &sg.settings;
         let _ = writeln!(
             out,
-            "\nWorst subgroups on {} ({} is worse; {} slices tested, depth ≤ {}, ≥ {} rows; significant after Benjamini–Hochberg at {})",
-            st.metric,
-            st.worse.id(),
-            sg.slices_tested,
-            st.max_depth,
-            st.min_support_rows,
-            st.alpha
+            "\nWorst subgroups on {} ({} is worse): {}",
+            sg.settings.metric,
+            sg.settings.worse.id(),
+            crate::view::subgroup_intro(sg)
         );
-        let header: Vec<String> = ["subgroup", "rows", "value", "rest", "difference", "p_bh"]
-            .map(str::to_owned)
-            .to_vec();
-        let rows: Vec<Vec<String>> = sg
-            .slices
-            .iter()
-            .map(|x| {
-                vec![
-                    x.describe(),
-                    x.rows.to_string(),
-                    format!("{:.4} [{:.3}, {:.3}]", x.value, x.ci.lower, x.ci.upper),
-                    format!("{:.4}", x.complement_value),
-                    format!(
-                        "{:+.4} [{:+.3}, {:+.3}]",
-                        x.effect, x.effect_ci.lower, x.effect_ci.upper
-                    ),
-                    format!("{:.1e}", x.p_bh),
-                ]
-            })
-            .collect();
-        if rows.is_empty() {
+        if sg.slices.is_empty() {
             out.push_str("  none significant\n");
         } else {
-            out.push_str(&grid(&header, &rows));
+            out.push_str(&rows_grid(
+                &crate::view::SUBGROUP_HEADER,
+                crate::view::subgroup_rows(sg),
+            ));
         }
     }
     let small: usize = result
@@ -320,4 +266,10 @@ pub fn table(result: &AuditResult) -> String {
     }
     let _ = writeln!(out, "\nintervals: {}", result.interval_method);
     out
+}
+
+fn rows_grid<const N: usize>(header: &[&str; N], rows: Vec<[String; N]>) -> String {
+    let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+    let rows: Vec<Vec<String>> = rows.into_iter().map(Vec::from).collect();
+    grid(&header, &rows)
 }

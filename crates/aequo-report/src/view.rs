@@ -572,3 +572,75 @@ pub(crate) fn summary(result: &AuditResult, t: &Thresholds, min_cell: u64) -> Ve
     }
     out
 }
+
+/// Column names of the score-metrics table.
+pub(crate) const SCORE_HEADER: [&str; 7] = [
+    "group",
+    "negatives",
+    "positives",
+    "AUC",
+    "Brier",
+    "calibration error",
+    "ABROCA vs rest",
+];
+
+/// The score-metrics table (marginal groups, then overall), as plain text cells: every renderer
+/// lays out and escapes the same rows.
+pub(crate) fn score_rows(sc: &aequo_core::audit::ScoreMetrics) -> Vec<[String; 7]> {
+    let opt = |v: &Option<Value>| v.as_ref().map_or_else(|| "–".to_owned(), value);
+    let row = |x: &aequo_core::audit::ScoreGroup, abroca: String| {
+        [
+            group(&x.key),
+            count(x.rows[0]),
+            count(x.rows[1]),
+            value(&x.auc),
+            opt(&x.brier),
+            opt(&x.ece),
+            abroca,
+        ]
+    };
+    let mut rows: Vec<[String; 7]> = sc
+        .groupings
+        .iter()
+        .filter(|g| g.attributes.len() == 1)
+        .flat_map(|g| g.groups.iter().map(|x| row(x, opt(&x.abroca_vs_rest))))
+        .collect();
+    rows.push(row(&sc.overall, "–".to_owned()));
+    rows
+}
+
+/// Column names of a worst-subgroups table.
+pub(crate) const SUBGROUP_HEADER: [&str; 6] =
+    ["subgroup", "rows", "value", "rest", "difference", "p (BH)"];
+
+/// What a subgroup search did, in one sentence.
+pub(crate) fn subgroup_intro(sg: &aequo_core::subgroup::SubgroupReport) -> String {
+    let st = &sg.settings;
+    format!(
+        "{} slices of up to {} conditions with at least {} rows were tested; shown are those significant ({}), ranked by their gap to the rest.",
+        count(sg.slices_tested),
+        st.max_depth,
+        count(st.min_support_rows),
+        st.correction
+    )
+}
+
+/// A subgroup search's slices as plain text cells.
+pub(crate) fn subgroup_rows(sg: &aequo_core::subgroup::SubgroupReport) -> Vec<[String; 6]> {
+    sg.slices
+        .iter()
+        .map(|x| {
+            [
+                x.describe(),
+                count(x.rows),
+                format!("{:.3} ({:.3}–{:.3})", x.value, x.ci.lower, x.ci.upper),
+                format!("{:.3}", x.complement_value),
+                format!(
+                    "{:+.3} ({:+.3} to {:+.3})",
+                    x.effect, x.effect_ci.lower, x.effect_ci.upper
+                ),
+                format!("{:.1e}", x.p_bh),
+            ]
+        })
+        .collect()
+}
