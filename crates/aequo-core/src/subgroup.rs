@@ -67,6 +67,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::counts::{AttributeName, Confusion, CountTensor, Level};
+use crate::hypothesis::{self, TestKind};
 use crate::interval::{wilson, Interval};
 use crate::metric::Metric;
 use crate::value::Value;
@@ -876,15 +877,22 @@ impl Search<'_> {
         let (ci, complement_ci) = (hold(ci, p1), hold(complement_ci, p2));
         let effect = p1 - p2;
         let effect_ci = newcombe(p1, ci, p2, complement_ci);
-        let z = two_proportion_z(x1, n1, x2, n2);
-        let fisher = if weighted {
-            None
+        let z = hypothesis::two_proportion_z(x1, n1, x2, n2)
+            .and_then(|t| t.statistic)
+            .unwrap_or(0.0);
+        // Weighted counts have no exact law: the z test on them. Unweighted: Fisher's exact test
+        // when an expected count is below 5, the z test otherwise (`hypothesis`).
+        let result = if weighted {
+            hypothesis::two_proportion_z(x1, n1, x2, n2)
         } else {
-            fisher_if_small(s.num_rows, s.den_rows, c.num_rows, c.den_rows)
+            hypothesis::compare_proportions(s.num_rows, s.den_rows, c.num_rows, c.den_rows)
         };
-        let (test, p) = match fisher {
-            Some(p) => (TestMethod::FisherExact, p),
-            None => (TestMethod::TwoProportionZ, normal_two_sided(z)),
+        let Some(result) = result else {
+            return Err(SkipReason::MetricUndefinedInSlice);
+        };
+        let (test, p) = match result.kind {
+            TestKind::FisherExact => (TestMethod::FisherExact, result.p_value),
+            _ => (TestMethod::TwoProportionZ, result.p_value),
         };
         let attrs = self.tensor.attributes();
         Ok(Slice {
@@ -1001,7 +1009,11 @@ pub fn discover(
 
     // Benjamini–Hochberg over every tested slice.
     let p: Vec<f64> = search.tested.iter().map(|t| t.slice.p).collect();
-    for (t, q) in search.tested.iter_mut().zip(benjamini_hochberg(&p)) {
+    for (t, q) in search
+        .tested
+        .iter_mut()
+        .zip(hypothesis::benjamini_hochberg(&p))
+    {
         t.slice.p_bh = q;
     }
     let significant: Vec<&Tested> = search
@@ -1155,7 +1167,7 @@ fn redundant(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Statistics. Minimal private versions; the `hypothesis` module will supersede them.
+// Statistics: the tests and adjustments are `hypothesis`'s; Newcombe's interval is here.
 
 /// Newcombe's hybrid score interval for `p1 − p2` from the Wilson intervals of each.
 fn newcombe(p1: f64, ci1: Interval, p2: f64, ci2: Interval) -> Interval {
@@ -1166,151 +1178,12 @@ fn newcombe(p1: f64, ci1: Interval, p2: f64, ci2: Interval) -> Interval {
     }
 }
 
-/// The pooled two-proportion z statistic; 0 when the pooled variance is 0 (both proportions
-/// are 0, or both are 1: no difference).
-fn two_proportion_z(x1: f64, n1: f64, x2: f64, n2: f64) -> f64 {
-    let pooled = (x1 + x2) / (n1 + n2);
-    let var = pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2);
-    if var > 0.0 {
-        (x1 / n1 - x2 / n2) / var.sqrt()
-    } else {
-        0.0
-    }
-}
-
-/// `2 Φ(−|z|) = erfc(|z| / √2)`.
-fn normal_two_sided(z: f64) -> f64 {
-    erfc(z.abs() / std::f64::consts::SQRT_2).min(1.0)
-}
-
-/// The complementary error function for x ≥ 0, by the Chebyshev-fitted approximation of
-/// Numerical Recipes (2nd ed., §6.2, `erfcc`), fractional error below 1.2e-7 everywhere.
-fn erfc(x: f64) -> f64 {
-    let t = 1.0 / (1.0 + 0.5 * x);
-    let poly = -x * x - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
-    t * poly.exp()
-}
-
-/// The largest support of the hypergeometric distribution Fisher's test enumerates; beyond it
-/// the z test is used (such tables have large expected counts anyway).
-const FISHER_MAX_SUPPORT: u64 = 1_000_000;
-
-/// Fisher's exact two-sided p-value when the 2×2 table `[[x1, n1 − x1], [x2, n2 − x2]]` has an
-/// expected count below 5; `None` otherwise.
-fn fisher_if_small(x1: u64, n1: u64, x2: u64, n2: u64) -> Option<f64> {
-    let n = (n1 + n2) as f64;
-    let k = (x1 + x2) as f64;
-    let min_expected = (n1.min(n2) as f64) * k.min(n - k) / n;
-    if min_expected >= 5.0 {
-        return None;
-    }
-    fisher_exact(x1, n1, x2, n2)
-}
-
-/// Fisher's exact test, two-sided: the probability, under the hypergeometric law of the top-left
-/// cell given the margins, of tables at most as probable as the observed one (relative tolerance
-/// 1e-7, as `scipy.stats.fisher_exact` and R's `fisher.test`). Probabilities are built by the
-/// ratio of consecutive terms in log space, normalised at the end, so no factorial is formed.
-fn fisher_exact(x1: u64, n1: u64, x2: u64, n2: u64) -> Option<f64> {
-    let n = n1 + n2;
-    let k = x1 + x2;
-    let lo = n1.saturating_sub(n - k);
-    let hi = k.min(n1);
-    if hi - lo > FISHER_MAX_SUPPORT {
-        return None;
-    }
-    // log P(x) − log P(lo), by P(x+1)/P(x) = (k − x)(n1 − x) / ((x + 1)(n − k − n1 + x + 1)).
-    let mut logp = Vec::with_capacity((hi - lo + 1) as usize);
-    let mut l = 0.0;
-    logp.push(l);
-    for x in lo..hi {
-        let (xf, kf, n1f, nf) = (x as f64, k as f64, n1 as f64, n as f64);
-        l += ((kf - xf) * (n1f - xf)).ln() - ((xf + 1.0) * (nf - kf - n1f + xf + 1.0)).ln();
-        logp.push(l);
-    }
-    let max = logp.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let observed = logp[(x1 - lo) as usize];
-    let threshold = observed + 1e-7_f64.ln_1p();
-    let (mut tail, mut all) = (0.0, 0.0);
-    for &lp in &logp {
-        let p = (lp - max).exp();
-        all += p;
-        if lp <= threshold {
-            tail += p;
-        }
-    }
-    Some((tail / all).min(1.0))
-}
-
-/// Benjamini–Hochberg adjusted p-values, in input order:
-/// `q₍ᵢ₎ = min_{j ≥ i} min(1, m p₍ⱼ₎ / j)` over the p-values sorted ascending.
-fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
-    let m = p.len();
-    let mut order: Vec<usize> = (0..m).collect();
-    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
-    let mut q = vec![0.0; m];
-    let mut running = 1.0_f64;
-    for (rank, &i) in order.iter().enumerate().rev() {
-        // m / rank ≥ 1 is formed first so that rounding never gives q < p.
-        running = running.min(p[i] * (m as f64 / (rank + 1) as f64));
-        q[i] = running;
-    }
-    q
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn close(a: f64, b: f64, tol: f64) {
         assert!((a - b).abs() <= tol, "{a} vs {b}");
-    }
-
-    #[test]
-    fn normal_tail_matches_python_math_erfc() {
-        // Python: math.erfc(1.0), math.erfc(1.96 / sqrt(2))
-        close(erfc(1.0), 0.157_299_207_050_285_13, 2e-8);
-        close(normal_two_sided(1.96), 0.049_995_790_296_440_87, 1e-8);
-        close(normal_two_sided(-1.96), 0.049_995_790_296_440_87, 1e-8);
-        close(normal_two_sided(0.0), 1.0, 1e-7);
-        // Far tail: relative accuracy, and no NaN past underflow.
-        let p = normal_two_sided(10.0);
-        assert!((p / 1.523_970_604_832_105e-23 - 1.0).abs() < 1e-6, "{p}");
-        assert_eq!(normal_two_sided(60.0), 0.0);
-    }
-
-    #[test]
-    fn fisher_matches_exact_fractions() {
-        // [[8, 2], [1, 5]]: exactly 5/143 (Python fractions and math.comb)
-        close(
-            fisher_exact(8, 10, 1, 6).unwrap(),
-            0.034_965_034_965_034_95,
-            1e-12,
-        );
-        // Lady tasting tea, [[3, 1], [1, 3]]: 34/70
-        close(fisher_exact(3, 4, 1, 4).unwrap(), 34.0 / 70.0, 1e-12);
-        // A degenerate margin: every table is the observed one.
-        close(fisher_exact(0, 5, 0, 7).unwrap(), 1.0, 1e-12);
-        close(fisher_exact(5, 5, 7, 7).unwrap(), 1.0, 1e-12);
-    }
-
-    #[test]
-    fn benjamini_hochberg_by_hand() {
-        // statsmodels multipletests([0.01, 0.04, 0.03, 0.005], method="fdr_bh")
-        // = [0.02, 0.04, 0.04, 0.02]
-        let q = benjamini_hochberg(&[0.01, 0.04, 0.03, 0.005]);
-        for (a, b) in q.iter().zip([0.02, 0.04, 0.04, 0.02]) {
-            close(*a, b, 1e-15);
-        }
-        assert!(benjamini_hochberg(&[]).is_empty());
-        assert_eq!(benjamini_hochberg(&[0.9, 0.95]), vec![0.95, 0.95]);
     }
 
     #[test]
