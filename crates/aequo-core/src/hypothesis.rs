@@ -185,7 +185,8 @@ pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
     let mut running: f64 = 1.0;
     for rank in (0..m).rev() {
         let i = idx[rank];
-        let adj = (p[i] * m as f64 / (rank + 1) as f64).min(1.0);
+        // m / rank ≥ 1 is formed first so that rounding never gives an adjusted p below p.
+        let adj = (p[i] * (m as f64 / (rank + 1) as f64)).min(1.0);
         running = running.min(adj);
         out[i] = running;
     }
