@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod format;
+mod parallel;
 mod read;
 pub mod scan;
 pub mod synth;
@@ -17,4 +18,7 @@ mod values;
 
 pub use error::DataError;
 pub use format::Format;
-pub use scan::{scan, ExtraColumn, OnMissing, Prediction, Scan, ScanSpec, Task};
+pub use scan::{
+    scan, scan_with, ExtraColumn, OnMissing, Prediction, Progress, ProgressUnit, Scan, ScanOptions,
+    ScanSpec, Task,
+};

@@ -1,8 +1,9 @@
 //! Opening each format as a stream of record batches holding only the needed columns.
 
 use std::fs::File;
-use std::io::{BufReader, Seek, SeekFrom};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
@@ -12,7 +13,29 @@ use crate::error::DataError;
 use crate::format::Format;
 
 /// A stream of record batches.
-pub(crate) type Batches = Box<dyn Iterator<Item = Result<RecordBatch, DataError>>>;
+pub(crate) type Batches = Box<dyn Iterator<Item = Result<RecordBatch, DataError>> + Send>;
+
+/// A reader that counts the bytes read through it (for progress).
+struct Counting<R> {
+    inner: R,
+    bytes: Option<Arc<AtomicU64>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(b) = &self.bytes {
+            b.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for Counting<R> {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
 
 fn open_file(path: &Path) -> Result<File, DataError> {
     File::open(path).map_err(|source| DataError::Io {
@@ -97,13 +120,15 @@ fn ipc_schema(path: &Path, file: File) -> Result<Arc<Schema>, DataError> {
     }
 }
 
-/// Opens the file reading only the columns at `indices` (positions in [`column_names`]).
+/// Opens the file reading only the columns at `indices` (positions in [`column_names`]);
+/// `bytes`, when given, counts the bytes read from the file.
 pub(crate) fn open(
     path: &Path,
     format: Format,
     names: &[String],
     indices: &[usize],
     batch_size: usize,
+    bytes: Option<Arc<AtomicU64>>,
 ) -> Result<Batches, DataError> {
     let p = path.to_owned();
     let mut rows_done = 0u64;
@@ -118,6 +143,10 @@ pub(crate) fn open(
             format!(" in the batch starting at data row {}", rows_done + 1),
             e,
         )),
+    };
+    let counted = |file: File| Counting {
+        inner: file,
+        bytes: bytes.clone(),
     };
     let mut file = open_file(path)?;
     Ok(match format {
@@ -138,7 +167,7 @@ pub(crate) fn open(
                 builder = builder.with_delimiter(b'\t');
             }
             let reader = builder
-                .build(BufReader::with_capacity(1 << 20, file))
+                .build(BufReader::with_capacity(1 << 20, counted(file)))
                 .map_err(|e| malformed(path, format, String::new(), e))?;
             Box::new(reader.map(wrap))
         }
@@ -156,11 +185,14 @@ pub(crate) fn open(
         }
         Format::Arrow => {
             let projection = Some(indices.to_vec());
-            match arrow_ipc::reader::FileReader::try_new(BufReader::new(file), projection.clone()) {
+            match arrow_ipc::reader::FileReader::try_new(
+                BufReader::new(counted(file)),
+                projection.clone(),
+            ) {
                 Ok(r) => Box::new(r.map(wrap)),
                 Err(_) => {
                     let r = arrow_ipc::reader::StreamReader::try_new(
-                        BufReader::new(open_file(path)?),
+                        BufReader::new(counted(open_file(path)?)),
                         projection,
                     )
                     .map_err(|e| malformed(path, format, String::new(), e))?;
@@ -182,7 +214,7 @@ pub(crate) fn open(
             let wanted: Vec<Field> = indices.iter().map(|&i| schema.field(i).clone()).collect();
             let reader = arrow_json::ReaderBuilder::new(Arc::new(Schema::new(wanted)))
                 .with_batch_size(batch_size)
-                .build(BufReader::with_capacity(1 << 20, file))
+                .build(BufReader::with_capacity(1 << 20, counted(file)))
                 .map_err(|e| malformed(path, format, String::new(), e))?;
             Box::new(reader.map(wrap))
         }

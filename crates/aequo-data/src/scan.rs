@@ -13,8 +13,9 @@ use arrow_array::{Array, RecordBatch};
 
 use crate::error::DataError;
 use crate::format::Format;
+use crate::parallel;
 use crate::read;
-use crate::values::{as_text, is_missing_text, numeric, At, Binary};
+use crate::values::{as_text, is_missing_text, numeric, At, Binary, TextColumn};
 
 /// Where the prediction comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -171,6 +172,52 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Reads `path` according to `spec` into a tensor, in one streamed pass.
 pub fn scan(path: &Path, spec: &ScanSpec) -> Result<Scan, DataError> {
+    scan_with(path, spec, &ScanOptions::default())
+}
+
+/// How a scan runs: threads and progress.
+#[derive(Clone, Copy, Default)]
+pub struct ScanOptions<'a> {
+    /// Threads for formats read in parallel (Parquet row groups); 0 = one per core. The result
+    /// does not depend on it.
+    pub threads: usize,
+    /// Told how far the scan has got.
+    pub progress: Option<&'a dyn Progress>,
+}
+
+impl std::fmt::Debug for ScanOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScanOptions")
+            .field("threads", &self.threads)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+/// What a progress display is told.
+pub trait Progress: Sync {
+    /// The work ahead: `total` units (rows or bytes).
+    fn start(&self, total: u64, unit: ProgressUnit);
+    /// `done` more units finished.
+    fn advance(&self, done: u64);
+}
+
+/// The unit of [`Progress`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressUnit {
+    /// Rows (Parquet: the footer tells the total).
+    Rows,
+    /// Bytes of the file (text formats and Arrow IPC).
+    Bytes,
+}
+
+/// Reads `path` according to `spec` into a tensor in one streamed pass, with `options`.
+///
+/// Parquet row groups are counted in parallel (one tensor per row group, merged in file order,
+/// so that the result, weighted sums included, is the same for any number of threads); binary
+/// audits only — regression, multiclass and exact scores read sequentially. Other formats decode
+/// on one thread while another counts.
+pub fn scan_with(path: &Path, spec: &ScanSpec, options: &ScanOptions) -> Result<Scan, DataError> {
     let format = match spec.format {
         Some(f) => f,
         None => Format::from_path(path)?,
@@ -236,46 +283,41 @@ pub fn scan(path: &Path, spec: &ScanSpec) -> Result<Scan, DataError> {
     };
     let mut attribute_names = spec.sensitive.clone();
     attribute_names.extend(spec.extra.iter().map(|e| e.name.clone()));
-    let mut builder = TensorBuilder::new(attribute_names, spec.weight.is_some(), score_edges)
-        .map_err(|source| DataError::Counts {
-            path: path.to_owned(),
-            source,
-        })?;
-    let mut label = Binary::new("label", spec.pos_label.clone());
-    let mut pred = Binary::new(
-        "prediction",
-        spec.pred_pos_label
-            .clone()
-            .or_else(|| spec.pos_label.clone()),
-    );
-    let mut state = State {
-        rows_read: 0,
-        rows_used: 0,
-        dropped: BTreeMap::new(),
-        missing_sensitive: vec![0; spec.sensitive.len()],
-        edges: vec![None; spec.extra.len()],
-        score_range: None,
-        regression: None,
-        classes: std::collections::HashMap::new(),
-        class_names: Vec::new(),
-        multiclass: CellBuilder::new(Classes(Vec::new())),
-    };
-    let mut scores = (spec.exact_scores && matches!(spec.prediction, Prediction::Score { .. }))
-        .then(|| CellBuilder::<ExactScores>::new(()));
-    for batch in read::open(path, format, &names, &projection, spec.batch_size)? {
-        let batch = batch?;
-        count_batch(
-            &batch,
-            path,
-            spec,
-            &mut builder,
-            &mut label,
-            &mut pred,
-            &mut state,
-            scores.as_mut(),
-        )?;
+    let new_counter = || Counter::new(path, spec, attribute_names.clone(), score_edges.clone());
+    let exact = spec.exact_scores && matches!(spec.prediction, Prediction::Score { .. });
+    let parallel = format == Format::Parquet && spec.task == Task::Binary && !exact;
+    if parallel {
+        let (tensor, state) = parallel::parquet(path, spec, &projection, options, &new_counter)?;
+        let summary = summary_of(path, format, spec, state.totals(), warnings);
+        return Ok(Scan {
+            tensor,
+            summary,
+            scores: None,
+            score_range: state.score_range,
+            regression: None,
+            multiclass: None,
+        });
     }
-    let scores = match scores {
+    let mut counter = new_counter()?;
+    if exact {
+        counter.exact = Some(CellBuilder::<ExactScores>::new(()));
+    }
+    parallel::sequential(
+        path,
+        format,
+        &names,
+        &projection,
+        spec,
+        options,
+        &mut counter,
+    )?;
+    let Counter {
+        builder,
+        state,
+        exact,
+        ..
+    } = counter;
+    let scores = match exact {
         Some(cb) => Some(cb.finish(builder.names(), builder.levels()).map_err(|e| {
             DataError::Malformed {
                 path: path.to_owned(),
@@ -297,36 +339,7 @@ pub fn scan(path: &Path, spec: &ScanSpec) -> Result<Scan, DataError> {
         path: path.to_owned(),
         source,
     })?;
-    let summary = InputSummary {
-        source: path.display().to_string(),
-        format: format.name().to_owned(),
-        label: match &label.pos_label {
-            Some(p) => format!("{} (positive = {p})", spec.label),
-            None => spec.label.clone(),
-        },
-        prediction: match &spec.prediction {
-            Prediction::Column(c) => match &pred.pos_label {
-                Some(p) => format!("{c} (positive = {p})"),
-                None => c.clone(),
-            },
-            Prediction::Score { column, threshold } => format!("{column} >= {threshold}"),
-        },
-        weight: spec.weight.clone(),
-        rows_read: state.rows_read,
-        rows_used: state.rows_used,
-        dropped: state
-            .dropped
-            .into_iter()
-            .map(|(reason, rows)| Dropped { reason, rows })
-            .collect(),
-        missing_sensitive: spec
-            .sensitive
-            .iter()
-            .cloned()
-            .zip(state.missing_sensitive)
-            .collect(),
-        warnings,
-    };
+    let summary = summary_of(path, format, spec, state.totals(), warnings);
     let table_error = |e: aequo_core::score::TableError| DataError::Malformed {
         path: path.to_owned(),
         format: format.name(),
@@ -379,7 +392,197 @@ pub fn scan(path: &Path, spec: &ScanSpec) -> Result<Scan, DataError> {
     })
 }
 
-struct State {
+/// The rows' fate, for the summary.
+struct Totals {
+    rows_read: u64,
+    rows_used: u64,
+    dropped: BTreeMap<String, u64>,
+    missing_sensitive: Vec<u64>,
+}
+
+fn summary_of(
+    path: &Path,
+    format: Format,
+    spec: &ScanSpec,
+    t: Totals,
+    warnings: Vec<String>,
+) -> InputSummary {
+    let pred_pos = spec.pred_pos_label.as_ref().or(spec.pos_label.as_ref());
+    InputSummary {
+        source: path.display().to_string(),
+        format: format.name().to_owned(),
+        label: match &spec.pos_label {
+            Some(p) => format!("{} (positive = {p})", spec.label),
+            None => spec.label.clone(),
+        },
+        prediction: match &spec.prediction {
+            Prediction::Column(c) => match pred_pos {
+                Some(p) => format!("{c} (positive = {p})"),
+                None => c.clone(),
+            },
+            Prediction::Score { column, threshold } => format!("{column} >= {threshold}"),
+        },
+        weight: spec.weight.clone(),
+        rows_read: t.rows_read,
+        rows_used: t.rows_used,
+        dropped: t
+            .dropped
+            .into_iter()
+            .map(|(reason, rows)| Dropped { reason, rows })
+            .collect(),
+        missing_sensitive: spec
+            .sensitive
+            .iter()
+            .cloned()
+            .zip(t.missing_sensitive)
+            .collect(),
+        warnings,
+    }
+}
+
+/// One pass's accumulators: the tensor builder, the label and prediction readers, the rows'
+/// fate and the per-cell tables of the other tasks. A parallel scan runs one per part.
+pub(crate) struct Counter {
+    builder: TensorBuilder,
+    label: Binary,
+    pred: Binary,
+    state: State,
+    exact: Option<CellBuilder<ExactScores>>,
+}
+
+impl Counter {
+    fn new(
+        path: &Path,
+        spec: &ScanSpec,
+        attribute_names: Vec<String>,
+        score_edges: Option<Vec<f64>>,
+    ) -> Result<Counter, DataError> {
+        let builder = TensorBuilder::new(attribute_names, spec.weight.is_some(), score_edges)
+            .map_err(|source| DataError::Counts {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(Counter {
+            builder,
+            label: Binary::new("label", spec.pos_label.clone()),
+            pred: Binary::new(
+                "prediction",
+                spec.pred_pos_label
+                    .clone()
+                    .or_else(|| spec.pos_label.clone()),
+            ),
+            state: State {
+                rows_read: 0,
+                rows_used: 0,
+                dropped: BTreeMap::new(),
+                missing_sensitive: vec![0; spec.sensitive.len()],
+                edges: vec![None; spec.extra.len()],
+                score_range: None,
+                regression: None,
+                classes: std::collections::HashMap::new(),
+                class_names: Vec::new(),
+                multiclass: CellBuilder::new(Classes(Vec::new())),
+            },
+            exact: None,
+        })
+    }
+
+    /// Counts one batch whose first row is data row `row0 + 1` of the file.
+    pub(crate) fn count(
+        &mut self,
+        batch: &RecordBatch,
+        path: &Path,
+        spec: &ScanSpec,
+        row0: u64,
+    ) -> Result<(), DataError> {
+        count_batch(
+            batch,
+            path,
+            spec,
+            row0,
+            &mut self.builder,
+            &mut self.label,
+            &mut self.pred,
+            &mut self.state,
+            self.exact.as_mut(),
+        )
+    }
+
+    /// Sets the bin edges of binned discovery columns (fixed before a parallel pass).
+    pub(crate) fn set_edges(&mut self, edges: Vec<Option<Vec<f64>>>) {
+        self.state.edges = edges;
+    }
+
+    /// The bin edges of binned discovery columns fixed so far.
+    pub(crate) fn edges(&self) -> &[Option<Vec<f64>>] {
+        &self.state.edges
+    }
+
+    /// Rows read so far.
+    pub(crate) fn rows_read(&self) -> u64 {
+        self.state.rows_read
+    }
+
+    /// The binary tensor of a parallel part and the part's state.
+    pub(crate) fn finish_part(self, path: &Path) -> Result<Part, DataError> {
+        let tensor = self.builder.finish().map_err(|source| DataError::Counts {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(Part {
+            tensor,
+            label: self.label,
+            pred: self.pred,
+            state: self.state,
+        })
+    }
+}
+
+/// What a part of a parallel scan counted.
+pub(crate) struct Part {
+    pub tensor: CountTensor,
+    label: Binary,
+    pred: Binary,
+    state: State,
+}
+
+impl Part {
+    /// Adds a later part (parts are merged in file order, so sums do not depend on threads).
+    pub(crate) fn merge(&mut self, o: Part, path: &Path, spec: &ScanSpec) -> Result<(), DataError> {
+        self.label.merge(&o.label, path, &spec.label)?;
+        let pred_column = match &spec.prediction {
+            Prediction::Column(c) | Prediction::Score { column: c, .. } => c,
+        };
+        self.pred.merge(&o.pred, path, pred_column)?;
+        self.tensor
+            .merge(&o.tensor)
+            .map_err(|source| DataError::Counts {
+                path: path.to_owned(),
+                source,
+            })?;
+        let (a, b) = (&mut self.state, o.state);
+        a.rows_read += b.rows_read;
+        a.rows_used += b.rows_used;
+        for (k, v) in b.dropped {
+            *a.dropped.entry(k).or_insert(0) += v;
+        }
+        for (x, y) in a.missing_sensitive.iter_mut().zip(b.missing_sensitive) {
+            *x += y;
+        }
+        a.score_range = match (a.score_range, b.score_range) {
+            (Some((l1, h1)), Some((l2, h2))) => Some((l1.min(l2), h1.max(h2))),
+            (x, None) | (None, x) => x,
+        };
+        Ok(())
+    }
+
+    /// The merged tensor and state.
+    pub(crate) fn into_parts(self) -> (CountTensor, State) {
+        (self.tensor, self.state)
+    }
+}
+
+pub(crate) struct State {
     rows_read: u64,
     rows_used: u64,
     dropped: BTreeMap<String, u64>,
@@ -391,6 +594,22 @@ struct State {
     classes: std::collections::HashMap<String, usize>,
     class_names: Vec<String>,
     multiclass: CellBuilder<ClassConfusion>,
+}
+
+impl State {
+    fn totals(&self) -> Totals {
+        Totals {
+            rows_read: self.rows_read,
+            rows_used: self.rows_used,
+            dropped: self.dropped.clone(),
+            missing_sensitive: self.missing_sensitive.clone(),
+        }
+    }
+
+    /// Rows read.
+    pub(crate) fn rows_read(&self) -> u64 {
+        self.rows_read
+    }
 }
 
 /// Quantile edges (k − 1 interior, deduplicated) of the finite values.
@@ -438,6 +657,7 @@ fn count_batch(
     batch: &RecordBatch,
     path: &Path,
     spec: &ScanSpec,
+    row0: u64,
     builder: &mut TensorBuilder,
     label: &mut Binary,
     pred: &mut Binary,
@@ -445,7 +665,6 @@ fn count_batch(
     mut exact: Option<&mut CellBuilder<ExactScores>>,
 ) -> Result<(), DataError> {
     let n = batch.num_rows();
-    let row0 = state.rows_read;
     let at_of = |column| At { path, column, row0 };
     let na = &spec.na_values;
 
@@ -546,18 +765,18 @@ fn count_batch(
     let mut texts = spec
         .sensitive
         .iter()
-        .map(|s| as_text(column(batch, s), at_of(s), "sensitive attribute"))
+        .map(|s| TextColumn::new(column(batch, s), at_of(s), "sensitive attribute"))
         .collect::<Result<Vec<_>, _>>()?;
     for (i, e) in spec.extra.iter().enumerate() {
         let array = column(batch, &e.name);
         match e.bins {
-            None => texts.push(as_text(array, at_of(&e.name), "discovery column")?),
+            None => texts.push(TextColumn::new(array, at_of(&e.name), "discovery column")?),
             Some(k) => {
                 let v = numeric(array, at_of(&e.name), "binned discovery column", na)?;
                 let edges = state.edges[i].get_or_insert_with(|| quantile_edges(&v, k.max(1)));
                 let labels: arrow_array::StringArray =
                     v.iter().map(|x| x.map(|x| bin_label(x, edges))).collect();
-                texts.push(labels);
+                texts.push(TextColumn::Plain(labels));
             }
         }
     }
@@ -614,20 +833,20 @@ fn count_batch(
                 }
             }
         }
-        for (a, t) in texts.iter().enumerate() {
-            let v = if t.is_null(i) {
-                None
-            } else {
-                let v = t.value(i).trim();
-                (!is_missing_text(v, na)).then_some(v)
-            };
-            if v.is_none() && a < state.missing_sensitive.len() {
-                state.missing_sensitive[a] += 1;
-            }
-            codes[a] = builder.code(a, v).map_err(|source| DataError::Counts {
+        for (a, t) in texts.iter_mut().enumerate() {
+            let code_error = |source| DataError::Counts {
                 path: path.to_owned(),
                 source,
-            })?;
+            };
+            codes[a] = match t.level(i, na, |v| builder.code(a, Some(v)).map_err(code_error))? {
+                Some(c) => c,
+                None => {
+                    if a < state.missing_sensitive.len() {
+                        state.missing_sensitive[a] += 1;
+                    }
+                    builder.code(a, None).map_err(code_error)?
+                }
+            };
         }
         let w = weights.as_ref().and_then(|w| w[i]);
         match spec.task {

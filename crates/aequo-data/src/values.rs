@@ -122,6 +122,8 @@ pub(crate) struct Binary {
     pub role: &'static str,
     pub pos_label: Option<String>,
     negative_seen: Option<String>,
+    /// The 1-based data row where `negative_seen` first appeared.
+    negative_row: u64,
     positive_seen: bool,
 }
 
@@ -131,7 +133,52 @@ impl Binary {
             role,
             pos_label,
             negative_seen: None,
+            negative_row: 0,
             positive_seen: false,
+        }
+    }
+
+    /// Whether two values name the same class (text, or numbers equal as numbers).
+    fn same_value(a: &str, b: &str) -> bool {
+        a == b || matches!((a.parse::<f64>(), b.parse::<f64>()), (Ok(x), Ok(y)) if x == y)
+    }
+
+    /// Combines what two parts of one column saw (parts read in parallel): an error when
+    /// together they hold a third value, reported at the row where the later of the two
+    /// negative values first appeared.
+    pub fn merge(&mut self, other: &Binary, path: &Path, column: &str) -> Result<(), DataError> {
+        self.positive_seen |= other.positive_seen;
+        match (&self.negative_seen, &other.negative_seen) {
+            (_, None) => Ok(()),
+            (None, Some(n)) => {
+                self.negative_seen = Some(n.clone());
+                self.negative_row = other.negative_row;
+                Ok(())
+            }
+            (Some(a), Some(b)) if Binary::same_value(a, b) => {
+                self.negative_row = self.negative_row.min(other.negative_row);
+                Ok(())
+            }
+            (Some(a), Some(b)) => {
+                let (first, later, row) = if self.negative_row <= other.negative_row {
+                    (a, b, other.negative_row)
+                } else {
+                    (b, a, self.negative_row)
+                };
+                let mut values = Vec::new();
+                if self.positive_seen {
+                    values.push(self.pos_label.clone().unwrap_or_else(|| "1".into()));
+                }
+                values.push(first.clone());
+                values.push(later.clone());
+                Err(DataError::NotBinary {
+                    path: path.to_owned(),
+                    row,
+                    column: column.to_owned(),
+                    role: self.role,
+                    values: values.join(", "),
+                })
+            }
         }
     }
 
@@ -169,6 +216,7 @@ impl Binary {
                 match &self.negative_seen {
                     None => {
                         self.negative_seen = Some(v.to_owned());
+                        self.negative_row = at.row0 + i as u64 + 1;
                         Ok(false)
                     }
                     Some(n) if n == v => Ok(false),
@@ -220,11 +268,30 @@ impl Binary {
         if is_numeric(t) {
             let f = arrow_cast::cast(array, &DataType::Float64)
                 .map_err(|_| at.wrong_type(t, self.role, "give 0/1, booleans or text"))?;
+            // Numbers are compared as numbers; text is made only for a negative class's first
+            // appearance and for errors.
+            let pos = self.pos_label.as_deref().map(|p| p.parse::<f64>().ok());
+            let mut negative: Option<f64> = None;
             for (i, x) in f.as_primitive::<Float64Type>().iter().enumerate() {
                 out.push(match x {
                     None => None,
                     Some(x) if x.is_nan() => None,
-                    Some(x) => Some(self.classify(at, i, &x.to_string(), Some(x))?),
+                    Some(x) => Some(match pos {
+                        None if x == 0.0 => false,
+                        None if x == 1.0 => true,
+                        Some(Some(p)) if x == p => {
+                            self.positive_seen = true;
+                            true
+                        }
+                        Some(_) if negative == Some(x) => false,
+                        _ => {
+                            let class = self.classify(at, i, &x.to_string(), Some(x))?;
+                            if !class {
+                                negative = Some(x);
+                            }
+                            class
+                        }
+                    }),
                 });
             }
             return Ok(out);
@@ -246,5 +313,81 @@ impl Binary {
             });
         }
         Ok(out)
+    }
+}
+
+/// A sensitive (or discovery) column of one batch, read as levels.
+///
+/// A dictionary-encoded column is decoded once per dictionary entry, not once per row: each
+/// entry's code is looked up the first time a row uses it, so that a level seen only in dropped
+/// rows (or only in the dictionary) never enters the tensor.
+pub(crate) enum TextColumn {
+    /// Dictionary keys (normalised to positions) over text values.
+    Dict {
+        keys: Vec<usize>,
+        array: ArrayRef,
+        values: StringArray,
+        /// Per dictionary entry: `UNSET`, `MISSING` or the level's code.
+        codes: Vec<u32>,
+    },
+    /// Plain text.
+    Plain(StringArray),
+}
+
+const UNSET: u32 = u32::MAX;
+const MISSING: u32 = u32::MAX - 1;
+
+impl TextColumn {
+    /// Reads a column of any type that casts to text.
+    pub fn new(array: &ArrayRef, at: At<'_>, role: &'static str) -> Result<TextColumn, DataError> {
+        if let Some(d) = array.as_any_dictionary_opt() {
+            let values = as_text(d.values(), at, role)?;
+            return Ok(TextColumn::Dict {
+                keys: d.normalized_keys(),
+                array: array.clone(),
+                codes: vec![UNSET; values.len()],
+                values,
+            });
+        }
+        Ok(TextColumn::Plain(as_text(array, at, role)?))
+    }
+
+    /// The level of row `i`: `Ok(None)` when missing, else the code `code_of` gives the value.
+    #[inline]
+    pub fn level<E>(
+        &mut self,
+        i: usize,
+        na: &[String],
+        mut code_of: impl FnMut(&str) -> Result<u32, E>,
+    ) -> Result<Option<u32>, E> {
+        fn text<'s>(s: &'s StringArray, j: usize, na: &[String]) -> Option<&'s str> {
+            if s.is_null(j) {
+                None
+            } else {
+                let v = s.value(j).trim();
+                (!is_missing_text(v, na)).then_some(v)
+            }
+        }
+        match self {
+            TextColumn::Plain(s) => text(s, i, na).map(&mut code_of).transpose(),
+            TextColumn::Dict {
+                keys,
+                array,
+                values,
+                codes,
+            } => {
+                if array.is_null(i) {
+                    return Ok(None);
+                }
+                let k = keys[i];
+                if codes[k] == UNSET {
+                    codes[k] = match text(values, k, na) {
+                        None => MISSING,
+                        Some(v) => code_of(v)?,
+                    };
+                }
+                Ok((codes[k] != MISSING).then_some(codes[k]))
+            }
+        }
     }
 }
