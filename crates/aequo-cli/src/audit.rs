@@ -6,11 +6,12 @@ use aequo_core::audit::{audit, AuditOptions, Rule};
 use aequo_core::bootstrap::BootstrapOptions;
 use aequo_core::subgroup::{MinSupport, SubgroupOptions, Worse};
 use aequo_core::Metric;
-use aequo_data::{scan, Format, OnMissing, Prediction, ScanSpec};
+use aequo_data::{scan_with, Format, OnMissing, Prediction, Scan, ScanOptions, ScanSpec};
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 
 use crate::output;
+use crate::progress;
 
 use crate::output::OutputFormat;
 
@@ -111,7 +112,7 @@ pub struct AuditArgs {
     /// Seed of the bootstrap (the same seed gives the same intervals).
     #[arg(long, default_value_t = 0x5EED)]
     pub seed: u64,
-    /// Threads for the bootstrap (default: all cores).
+    /// Threads for the scan (Parquet row groups) and the bootstrap (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
     /// Hypothesis tests of every group against the rest and the reference, with Holm and
@@ -325,7 +326,7 @@ pub fn run(a: &AuditArgs) -> anyhow::Result<()> {
     if a.task != TaskKind::Binary {
         return run_task(a, &spec);
     }
-    let s = scan(&a.file, &spec)?;
+    let s = scan_file(a, &spec)?;
     // The scan counts discovery columns as attributes after the sensitive ones; the audit's
     // groupings are over the sensitive attributes only.
     let k = a.sensitive.len();
@@ -358,12 +359,24 @@ pub fn run(a: &AuditArgs) -> anyhow::Result<()> {
     output::render(&result, a.format, a.out.as_deref(), a.quiet)
 }
 
+/// Scans the input file with a progress bar (on a terminal, unless `--quiet`).
+fn scan_file(a: &AuditArgs, spec: &ScanSpec) -> anyhow::Result<Scan> {
+    let bar = progress::ScanBar::new(a.quiet);
+    let options = ScanOptions {
+        threads: a.threads.unwrap_or(0),
+        progress: Some(&bar),
+    };
+    let s = scan_with(&a.file, spec, &options);
+    bar.finish();
+    Ok(s?)
+}
+
 /// Regression and multiclass audits: JSON or a terminal table.
 fn run_task(a: &AuditArgs, spec: &ScanSpec) -> anyhow::Result<()> {
     if !matches!(a.format, OutputFormat::Table | OutputFormat::Json) {
         bail!("--task {:?} renders as --format table or json (HTML and Markdown are for binary audits so far)", a.task);
     }
-    let s = scan(&a.file, spec)?;
+    let s = scan_file(a, spec)?;
     let text = match (s.regression, s.multiclass) {
         (Some(table), _) => {
             let r = aequo_core::tasks::regression_audit(&table, s.summary)?;

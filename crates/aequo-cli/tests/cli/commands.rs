@@ -103,6 +103,16 @@ fn json_output_round_trips_and_table_is_readable() {
     let r: aequo_core::AuditResult = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r.input.prediction, "score >= 0.5");
     assert_eq!(r.groupings.len(), 3);
+    // The same bytes with one scan thread, and no progress bar when stderr is not a terminal.
+    let mut one_thread = json_args.clone();
+    one_thread.extend(["--threads", "1"]);
+    let o1 = aequo(&one_thread);
+    assert_eq!(o1.stdout, o.stdout);
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let o = aequo(&base);
     let (stdout, _) = text(&o);
     assert!(
