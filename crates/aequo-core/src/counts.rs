@@ -842,6 +842,34 @@ impl TensorBuilder {
         Ok(())
     }
 
+    /// The current stride of each attribute in the dense layout: a row's slot is
+    /// `Σ code × stride`. Valid until the next [`code`](Self::code) registers a new level.
+    pub fn strides(&self) -> &[usize] {
+        &self.strides
+    }
+
+    /// Counts one row at a slot computed from [`strides`](Self::strides) (the column-wise form
+    /// of [`add`](Self::add)).
+    #[inline]
+    pub fn add_at(&mut self, slot_index: usize, label: bool, prediction: bool, weight: Option<f64>) {
+        let s = slot(label, prediction);
+        self.counts[slot_index][s] += 1;
+        if let (Some((w, w2)), Some(x)) = (&mut self.weighted, weight) {
+            w[slot_index][s] += x;
+            w2[slot_index][s] += x * x;
+        }
+    }
+
+    /// Counts one row's score at a slot (the column-wise form of [`add_score`](Self::add_score)).
+    #[inline]
+    pub fn add_score_at(&mut self, slot_index: usize, label: bool, score: f64) {
+        if let Some(edges) = &self.score_edges {
+            let bins = edges.len() + 1;
+            let b = edges.partition_point(|e| *e <= score);
+            self.scores[(slot_index * 2 + usize::from(label)) * bins + b] += 1;
+        }
+    }
+
     /// The dense slot of a row with the given codes (from [`code`](Self::code)).
     #[inline]
     pub fn slot_of(&self, codes: &[u32]) -> usize {

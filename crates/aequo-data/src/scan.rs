@@ -651,6 +651,97 @@ fn column<'b>(batch: &'b RecordBatch, name: &str) -> &'b arrow_array::ArrayRef {
     batch.column(i)
 }
 
+/// Counts a binary batch whose rows all have their label, prediction and weight, column by
+/// column: each attribute's codes for all rows, then each row's slot, then the counts.
+#[allow(clippy::too_many_arguments)]
+fn count_columns(
+    path: &Path,
+    builder: &mut TensorBuilder,
+    state: &mut State,
+    texts: &mut [TextColumn],
+    na: &[String],
+    labels: &[Option<bool>],
+    preds: &[Option<bool>],
+    scores: Option<Vec<Option<f64>>>,
+    weights: Option<Vec<Option<f64>>>,
+    n: usize,
+) -> Result<(), DataError> {
+    let code_error = |source| DataError::Counts {
+        path: path.to_owned(),
+        source,
+    };
+    let mut columns = vec![vec![0u32; n]; texts.len()];
+    for (a, (t, codes)) in texts.iter_mut().zip(&mut columns).enumerate() {
+        // Two closures register levels (values, and the missing level): they share the builder.
+        let builder_cell = std::cell::RefCell::new(&mut *builder);
+        let missing = t.levels(
+            na,
+            codes,
+            |v| builder_cell.borrow_mut().code(a, Some(v)).map_err(code_error),
+            || builder_cell.borrow_mut().code(a, None).map_err(code_error),
+        )?;
+        if a < state.missing_sensitive.len() {
+            state.missing_sensitive[a] += missing;
+        }
+    }
+    // Every level of the batch is registered: the strides are final for it.
+    let mut slots = vec![0usize; n];
+    for (codes, &stride) in columns.iter().zip(builder.strides()) {
+        for (s, &c) in slots.iter_mut().zip(codes) {
+            *s += c as usize * stride;
+        }
+    }
+    for i in 0..n {
+        let (y, p) = (labels[i].unwrap_or_default(), preds[i].unwrap_or_default());
+        builder.add_at(slots[i], y, p, weights.as_ref().and_then(|w| w[i]));
+    }
+    if let Some(scores) = scores {
+        for i in 0..n {
+            if let Some(s) = scores[i] {
+                builder.add_score_at(slots[i], labels[i].unwrap_or_default(), s);
+                state.score_range = Some(match state.score_range {
+                    None => (s, s),
+                    Some((lo, hi)) => (lo.min(s), hi.max(s)),
+                });
+            }
+        }
+    }
+    state.rows_used += n as u64;
+    state.rows_read += n as u64;
+    Ok(())
+}
+
+/// The first missing required value of a row, as (column, role): label (or, for regression
+/// and multiclass, label or prediction), prediction or score, weight.
+fn missing_required(
+    spec: &ScanSpec,
+    binary: bool,
+    label: bool,
+    prediction: bool,
+    weight: bool,
+) -> Option<(&str, &'static str)> {
+    if label {
+        return Some((
+            &spec.label,
+            if binary {
+                "label"
+            } else {
+                "label or prediction"
+            },
+        ));
+    }
+    if prediction {
+        return Some(match &spec.prediction {
+            Prediction::Column(c) => (c, "prediction"),
+            Prediction::Score { column, .. } => (column, "score"),
+        });
+    }
+    if weight {
+        return spec.weight.as_deref().map(|w| (w, "weight"));
+    }
+    None
+}
+
 // The batch's inputs and the pass's accumulators; bundling them would only rename them.
 #[allow(clippy::too_many_arguments)]
 fn count_batch(
@@ -782,46 +873,40 @@ fn count_batch(
     }
 
     let mut codes = vec![0u32; texts.len()];
+    // Whether every row has its label, prediction and weight (the usual case): then no row
+    // needs the per-row check below.
+    let complete = binary
+        && labels.iter().all(Option::is_some)
+        && preds.iter().all(Option::is_some)
+        && weights
+            .as_ref()
+            .is_none_or(|w| w.iter().all(Option::is_some));
+    if complete && exact.is_none() {
+        return count_columns(
+            path, builder, state, &mut texts, na, &labels, &preds, scores, weights, n,
+        );
+    }
     for i in 0..n {
-        let target_missing = match spec.task {
-            Task::Binary => false,
-            Task::Regression { .. } => targets[i].is_none(),
-            Task::Multiclass => class_targets[i].is_none(),
-        };
-        let required = [
-            (
-                labels[i].is_none() || target_missing,
-                &spec.label,
-                if binary {
-                    "label"
-                } else {
-                    "label or prediction"
+        if complete {
+            // Skip the check of the required values.
+        } else if let Some((col, role)) = missing_required(
+            spec,
+            binary,
+            labels[i].is_none()
+                || match spec.task {
+                    Task::Binary => false,
+                    Task::Regression { .. } => targets[i].is_none(),
+                    Task::Multiclass => class_targets[i].is_none(),
                 },
-            ),
-            (
-                preds[i].is_none(),
-                match &spec.prediction {
-                    Prediction::Column(c) => c,
-                    Prediction::Score { column, .. } => column,
-                },
-                match &spec.prediction {
-                    Prediction::Column(_) => "prediction",
-                    Prediction::Score { .. } => "score",
-                },
-            ),
-            (
-                weights.as_ref().is_some_and(|w| w[i].is_none()),
-                spec.weight.as_ref().unwrap_or(&spec.label),
-                "weight",
-            ),
-        ];
-        if let Some((_, col, role)) = required.iter().find(|(missing, _, _)| *missing) {
+            preds[i].is_none(),
+            weights.as_ref().is_some_and(|w| w[i].is_none()),
+        ) {
             match spec.on_missing {
                 OnMissing::Error => {
                     return Err(DataError::MissingValue {
                         path: path.to_owned(),
                         row: row0 + i as u64 + 1,
-                        column: (*col).clone(),
+                        column: col.to_owned(),
                     })
                 }
                 OnMissing::Drop => {

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::Float64Type;
+use arrow_array::types::{Float64Type, Int32Type};
 use arrow_array::{Array, ArrayRef, StringArray};
 use arrow_schema::DataType;
 
@@ -270,9 +270,36 @@ impl Binary {
                 .map_err(|_| at.wrong_type(t, self.role, "give 0/1, booleans or text"))?;
             // Numbers are compared as numbers; text is made only for a negative class's first
             // appearance and for errors.
+            let f = f.as_primitive::<Float64Type>();
             let pos = self.pos_label.as_deref().map(|p| p.parse::<f64>().ok());
-            let mut negative: Option<f64> = None;
-            for (i, x) in f.as_primitive::<Float64Type>().iter().enumerate() {
+            let mut negative: Option<f64> = self
+                .negative_seen
+                .as_deref()
+                .and_then(|n| n.parse::<f64>().ok());
+            // The common case, a column without nulls holding only the two known classes, in
+            // one branch-free pass; anything else takes the row-by-row path below (which
+            // reports the first offending row).
+            if f.null_count() == 0 {
+                let v = f.values();
+                let (one, zero) = match pos {
+                    None => (Some(1.0), Some(0.0)),
+                    Some(p) => (p, negative),
+                };
+                if let (Some(one), Some(zero)) = (one, zero) {
+                    // `|` and `&`, not `||` and `&&`: no branch per value (random classes would
+                    // mispredict half of them), so the loop vectorises.
+                    let (only_two, any_one) = v.iter().fold((true, false), |(ok, any), &x| {
+                        (ok & ((x == one) | (x == zero)), any | (x == one))
+                    });
+                    if only_two {
+                        if pos.is_some() && any_one {
+                            self.positive_seen = true;
+                        }
+                        return Ok(v.iter().map(|&x| Some(x == one)).collect());
+                    }
+                }
+            }
+            for (i, x) in f.iter().enumerate() {
                 out.push(match x {
                     None => None,
                     Some(x) if x.is_nan() => None,
@@ -325,7 +352,7 @@ pub(crate) enum TextColumn {
     /// Dictionary keys (normalised to positions) over text values.
     Dict {
         keys: Vec<usize>,
-        array: ArrayRef,
+        nulls: Option<arrow_buffer::NullBuffer>,
         values: StringArray,
         /// Per dictionary entry: `UNSET`, `MISSING` or the level's code.
         codes: Vec<u32>,
@@ -342,14 +369,88 @@ impl TextColumn {
     pub fn new(array: &ArrayRef, at: At<'_>, role: &'static str) -> Result<TextColumn, DataError> {
         if let Some(d) = array.as_any_dictionary_opt() {
             let values = as_text(d.values(), at, role)?;
+            // Int32 keys (what Parquet gives) are widened directly; other key types through
+            // arrow's normalisation.
+            let keys = match array.as_dictionary_opt::<Int32Type>() {
+                Some(d) => d.keys().values().iter().map(|&k| k.max(0) as usize).collect(),
+                None => d.normalized_keys(),
+            };
             return Ok(TextColumn::Dict {
-                keys: d.normalized_keys(),
-                array: array.clone(),
+                keys,
+                nulls: array.logical_nulls(),
                 codes: vec![UNSET; values.len()],
                 values,
             });
         }
         Ok(TextColumn::Plain(as_text(array, at, role)?))
+    }
+
+    /// The levels of all rows, column-wise: `codes[i]`, with missing values coded by
+    /// `missing` (called once, only if a row is missing). Returns the number of missing rows.
+    pub fn levels<E>(
+        &mut self,
+        na: &[String],
+        codes: &mut [u32],
+        mut code_of: impl FnMut(&str) -> Result<u32, E>,
+        mut missing: impl FnMut() -> Result<u32, E>,
+    ) -> Result<u64, E> {
+        let mut missing_code = None;
+        let mut missing_rows = 0;
+        let mut on_missing = |missing_rows: &mut u64| -> Result<u32, E> {
+            *missing_rows += 1;
+            match missing_code {
+                Some(c) => Ok(c),
+                None => {
+                    let c = missing()?;
+                    missing_code = Some(c);
+                    Ok(c)
+                }
+            }
+        };
+        if let TextColumn::Dict {
+            keys,
+            nulls,
+            values,
+            codes: table,
+        } = self
+        {
+            for (i, out) in codes.iter_mut().enumerate() {
+                if let Some(n) = nulls.as_ref() {
+                    if n.is_null(i) {
+                        *out = on_missing(&mut missing_rows)?;
+                        continue;
+                    }
+                }
+                let k = keys[i];
+                let mut c = table[k];
+                if c == UNSET {
+                    c = if values.is_null(k) {
+                        MISSING
+                    } else {
+                        let v = values.value(k).trim();
+                        if is_missing_text(v, na) {
+                            MISSING
+                        } else {
+                            code_of(v)?
+                        }
+                    };
+                    table[k] = c;
+                }
+                *out = if c == MISSING {
+                    on_missing(&mut missing_rows)?
+                } else {
+                    c
+                };
+            }
+            return Ok(missing_rows);
+        }
+        for (i, out) in codes.iter_mut().enumerate() {
+            *out = match self.level(i, na, &mut code_of)? {
+                Some(c) => c,
+                None => on_missing(&mut missing_rows)?,
+            };
+        }
+        Ok(missing_rows)
     }
 
     /// The level of row `i`: `Ok(None)` when missing, else the code `code_of` gives the value.
@@ -372,11 +473,11 @@ impl TextColumn {
             TextColumn::Plain(s) => text(s, i, na).map(&mut code_of).transpose(),
             TextColumn::Dict {
                 keys,
-                array,
+                nulls,
                 values,
                 codes,
             } => {
-                if array.is_null(i) {
+                if nulls.as_ref().is_some_and(|n| n.is_null(i)) {
                     return Ok(None);
                 }
                 let k = keys[i];
