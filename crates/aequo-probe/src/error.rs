@@ -24,6 +24,15 @@ pub enum ProbeError {
         /// What was wrong with it.
         reason: String,
     },
+    /// The sentence-encoder directory is missing, incomplete or not a BERT model, or encoding
+    /// a text failed.
+    #[error("sentence encoder {path} is not usable: {reason}; fetch it with `scripts/fixtures.sh models` or pass a sentence-transformers BERT directory")]
+    Encoder {
+        /// The encoder directory.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
     /// The tokenizer metadata inside the GGUF cannot be turned into a tokenizer.
     #[error("tokenizer metadata is not usable: {0}; only byte-level BPE (tokenizer.ggml.model = gpt2) is supported")]
     Tokenizer(String),

@@ -12,22 +12,31 @@
 //! * [`journal`] — the append-only, fsynced run journal keyed by request content hash;
 //! * [`suite`] — probe suites as YAML data, expanded into probes; [`import`] — discrim-eval and
 //!   BBQ JSONL files; [`counterfactual`] — word-swap counterfactuals of users' own prompts;
-//! * [`metrics`] — probe metric definitions with cluster-bootstrap intervals; [`score`] — from a
-//!   journal to a report (JSON, Markdown);
+//! * [`metrics`] — probe metric definitions with cluster-bootstrap intervals; [`mixed`] — the
+//!   mixed-effects discrimination score; [`significance`] — paired tests over templates with
+//!   Holm / Benjamini–Hochberg correction; [`sentiment`] — VADER sentiment parity;
+//!   [`cooccurrence`] — the co-occurrence bias score; [`embedding`] — all-MiniLM-L6-v2 sentence
+//!   embeddings (candle BERT) for cosine similarity; [`score`] — from a journal to a report
+//!   (JSON, Markdown);
 //! * [`cli`] — the `aequo probe` subcommands.
 
 pub mod cli;
+pub mod cooccurrence;
 pub mod counterfactual;
 pub mod decision;
 pub mod embedded;
+pub mod embedding;
 pub mod error;
 pub mod http;
 pub mod import;
 pub mod journal;
 pub mod metrics;
+pub mod mixed;
 pub mod model;
 pub mod score;
+pub mod sentiment;
 pub mod serve;
+pub mod significance;
 pub mod suite;
 pub mod tokenizer;
 

@@ -174,6 +174,9 @@ pub struct GroupDifference {
     pub mean: Value,
     /// Mean of group − mean of baseline, with interval.
     pub difference: Estimate,
+    /// Paired tests over templates (`None` with fewer than two templates holding both); the
+    /// adjusted p-values are filled in across the whole run by the scorer.
+    pub test: Option<crate::significance::PairedTest>,
 }
 
 /// **Group-mean difference from the baseline** (discrim-eval's "simple" discrimination score for
@@ -188,7 +191,9 @@ pub struct GroupDifference {
 /// `y ~ group + (1 + group | template)` has the same point estimate as this difference of means
 /// (the mean over templates of per-template differences), and the per-template random slopes
 /// are what the cluster bootstrap's interval accounts for by resampling templates. With
-/// unbalanced data (missing responses) the two differ; the model itself is not implemented.
+/// unbalanced data (missing responses) the two differ; [`crate::mixed`] fits the model (with a
+/// random intercept per template). Each difference also carries the paired tests of
+/// [`crate::significance`].
 pub fn group_differences(
     obs: &[GroupObs],
     baseline: &str,
@@ -216,6 +221,7 @@ pub fn group_differences(
                 baseline: baseline.to_string(),
                 mean: mean(obs.iter().filter(|o| o.group == g).map(|o| &o.y), g).into(),
                 difference: cluster_estimate(&relevant, |o| o.template.as_str(), diff, boot),
+                test: crate::significance::paired_test(obs, g, baseline, boot.seed),
             }
         })
         .collect()

@@ -20,6 +20,7 @@ mod oracle;
 use std::sync::{Arc, OnceLock};
 
 use aequo_probe::embedded::{default_model_path, EmbeddedModel};
+use aequo_probe::embedding::{default_encoder_path, SentenceEncoder};
 
 /// The fixture model, loaded once per test binary; `None` (with a message) when it is absent.
 pub fn model() -> Option<Arc<EmbeddedModel>> {
@@ -46,6 +47,36 @@ pub fn model() -> Option<Arc<EmbeddedModel>> {
                 .and_then(|m| m.with_threads(1))
                 .expect("the fixture model loads"),
         ))
+    })
+    .clone()
+}
+
+/// The fixture sentence encoder's directory, `None` (with a message) when it is absent; fails
+/// instead under `AEQUO_REQUIRE_FIXTURES=1`.
+pub fn encoder_path() -> Option<std::path::PathBuf> {
+    let path = default_encoder_path();
+    if path.join("model.safetensors").exists() {
+        return Some(path);
+    }
+    if std::env::var("AEQUO_REQUIRE_FIXTURES").as_deref() == Ok("1") {
+        panic!(
+            "fixture encoder {} is missing and AEQUO_REQUIRE_FIXTURES=1; run scripts/fixtures.sh models",
+            path.display()
+        );
+    }
+    eprintln!(
+        "skipping: fixture encoder {} is absent (run scripts/fixtures.sh models)",
+        path.display()
+    );
+    None
+}
+
+/// The fixture sentence encoder, loaded once per test binary.
+pub fn encoder() -> Option<Arc<SentenceEncoder>> {
+    static E: OnceLock<Option<Arc<SentenceEncoder>>> = OnceLock::new();
+    E.get_or_init(|| {
+        encoder_path()
+            .map(|p| Arc::new(SentenceEncoder::load(&p).expect("the fixture encoder loads")))
     })
     .clone()
 }
