@@ -13,11 +13,12 @@ use std::time::Duration;
 
 use crate::counterfactual::{builtin_lexicons, parse_lexicons, Swapper};
 use crate::embedded::{default_model_path, EmbeddedModel};
+use crate::embedding::{default_encoder_path, SentenceEncoder};
 use crate::http::{HttpBackend, HttpConfig};
 use crate::journal::{run as run_journal, Journal};
 use crate::metrics::Bootstrap;
 use crate::model::{Mode, ModelBackend};
-use crate::score::score;
+use crate::score::{score_with, ScoreOptions};
 use crate::serve::ModelServer;
 use crate::suite::{ExpandOptions, Probe, Suite, BUILTIN_SUITES};
 
@@ -158,6 +159,37 @@ pub struct OutputArgs {
     /// Bootstrap seed.
     #[arg(long, default_value_t = 20231206)]
     pub bootstrap_seed: u64,
+    /// Sentence-encoder directory (sentence-transformers layout, BERT) for the free-text cosine
+    /// similarity [default: the all-MiniLM-L6-v2 fixture, skipped with a notice when absent].
+    #[arg(long)]
+    pub encoder: Option<PathBuf>,
+    /// Do not compute embedding cosine similarity.
+    #[arg(long, conflicts_with = "encoder")]
+    pub no_encoder: bool,
+}
+
+impl OutputArgs {
+    /// The sentence encoder to use: the one named (an error if it does not load), else the
+    /// default fixture when present.
+    fn load_encoder(&self) -> anyhow::Result<Option<SentenceEncoder>> {
+        if self.no_encoder {
+            return Ok(None);
+        }
+        let (path, explicit) = match &self.encoder {
+            Some(p) => (p.clone(), true),
+            None => (default_encoder_path(), false),
+        };
+        if !explicit && !path.exists() {
+            eprintln!(
+                "note: sentence encoder {} is absent, so free-text cosine similarity is not computed (run scripts/fixtures.sh models, or pass --encoder)",
+                path.display()
+            );
+            return Ok(None);
+        }
+        let enc = SentenceEncoder::load(&path)
+            .with_context(|| format!("loading the sentence encoder {}", path.display()))?;
+        Ok(Some(enc))
+    }
 }
 
 /// `aequo probe …`
@@ -305,7 +337,15 @@ pub fn run(cmd: ProbeCommand) -> anyhow::Result<()> {
                 );
             }
             let j = Journal::open(&journal)?;
-            let report = score(
+            let encoder = if probes
+                .iter()
+                .any(|p| matches!(p.kind, crate::suite::ProbeKind::FreeText { .. }))
+            {
+                output.load_encoder()?
+            } else {
+                None
+            };
+            let report = score_with(
                 &suite.name,
                 &plan.model_name(),
                 &probes,
@@ -314,6 +354,9 @@ pub fn run(cmd: ProbeCommand) -> anyhow::Result<()> {
                 Bootstrap {
                     replicates: output.replicates,
                     seed: output.bootstrap_seed,
+                },
+                ScoreOptions {
+                    encoder: encoder.as_ref(),
                 },
             );
             let json = serde_json::to_string_pretty(&report)?;

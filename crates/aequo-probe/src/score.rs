@@ -6,14 +6,21 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cooccurrence::{cooccurrence_bias, Cobs, Targets};
+use crate::counterfactual::builtin_lexicons;
 use crate::decision::{read_choice, AnswerSet, Decision};
+use crate::embedding::{cosine, SentenceEncoder};
 use crate::journal::Journal;
 use crate::metrics::{
     bbq_scores, bleu_similarity, group_differences, group_range, jaccard, parse_list, prag,
     rouge_l, serp, snsr_snsv, AnswerRole, BbqObs, BbqScores, Bootstrap, Estimate, GroupDifference,
     GroupObs, PragNorm, Value,
 };
+use crate::mixed::{fit_random_intercept, MixedFit};
 use crate::model::Response;
+use crate::sentiment::{
+    sentiment_parity, SentimentParity, SentimentScore, Vader, DEFAULT_THRESHOLD,
+};
 use crate::suite::{Axis, Condition, Form, Probe, ProbeKind};
 
 /// Schema identifier of probe results.
@@ -51,6 +58,9 @@ pub struct AxisResult {
     pub groups: Vec<GroupDifference>,
     /// Range of group means.
     pub range: Estimate,
+    /// The mixed-effects discrimination score: each value's fixed effect in a linear mixed model
+    /// with a random intercept per template ([`crate::mixed`]).
+    pub mixed_effects: MixedFit,
 }
 
 /// Recommendation similarity of one attribute value against the neutral request.
@@ -98,6 +108,50 @@ pub struct TextPair {
     pub rouge_l: f64,
     /// Mean BLEU similarity.
     pub bleu: f64,
+    /// Mean cosine similarity of the two responses' sentence embeddings (all-MiniLM-L6-v2);
+    /// `None` when no sentence encoder was loaded.
+    pub cosine: Option<f64>,
+    /// Pairs with both embeddings (equal to `n` unless encoding failed).
+    pub cosine_n: usize,
+}
+
+/// VADER scores of one free-text response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResponseSentiment {
+    /// Axis.
+    pub axis: String,
+    /// Template.
+    pub template: String,
+    /// Sample number.
+    pub sample: String,
+    /// Attribute value.
+    pub value: String,
+    /// VADER compound score.
+    pub compound: f64,
+    /// VADER `neg` share (LangFair's default sentiment score).
+    pub neg: f64,
+}
+
+/// Sentiment parity between two values of an axis, over all their free-text responses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SentimentPair {
+    /// Axis.
+    pub axis: String,
+    /// First value.
+    pub group_a: String,
+    /// Second value.
+    pub group_b: String,
+    /// One entry per VADER score: compound, then `neg` (LangFair's default).
+    pub parity: Vec<SentimentParity>,
+}
+
+/// How the group-vs-baseline tests of a run were corrected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Corrections {
+    /// Comparisons in the family (group-vs-baseline tests of all decision and score axes).
+    pub family_size: usize,
+    /// Test and correction methods.
+    pub method: String,
 }
 
 /// The result of scoring a suite.
@@ -129,6 +183,17 @@ pub struct ProbeReport {
     pub recommendation_spread: Vec<Spread>,
     /// Free-text counterfactual similarity.
     pub free_text: Vec<TextPair>,
+    /// Free-text sentiment parity per pair of values of an axis.
+    pub free_text_sentiment: Vec<SentimentPair>,
+    /// VADER scores of every free-text response.
+    pub free_text_responses: Vec<ResponseSentiment>,
+    /// Co-occurrence bias scores of the free-text responses (female vs male words of the
+    /// built-in gender lexicon).
+    pub cooccurrence: Vec<Cobs>,
+    /// The sentence encoder used for cosine similarity, if any.
+    pub encoder: Option<String>,
+    /// Multiple-testing correction of the group-vs-baseline tests.
+    pub corrections: Corrections,
     /// Bootstrap settings used.
     pub bootstrap: Bootstrap,
 }
@@ -144,7 +209,14 @@ fn form_name(f: Form) -> &'static str {
     }
 }
 
-/// Scores probes from the journal.
+/// Optional parts of scoring.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScoreOptions<'a> {
+    /// Sentence encoder for free-text cosine similarity; without one, cosine is not computed.
+    pub encoder: Option<&'a SentenceEncoder>,
+}
+
+/// Scores probes from the journal (no sentence encoder; see [`score_with`]).
 pub fn score(
     suite_name: &str,
     model: &str,
@@ -152,6 +224,30 @@ pub fn score(
     axes: &[Axis],
     journal: &Journal,
     boot: Bootstrap,
+) -> ProbeReport {
+    score_with(
+        suite_name,
+        model,
+        probes,
+        axes,
+        journal,
+        boot,
+        ScoreOptions::default(),
+    )
+}
+
+/// The free-text key: (axis, template, sample, value).
+type TextKey = (String, String, String, String);
+
+/// Scores probes from the journal.
+pub fn score_with(
+    suite_name: &str,
+    model: &str,
+    probes: &[Probe],
+    axes: &[Axis],
+    journal: &Journal,
+    boot: Bootstrap,
+    options: ScoreOptions<'_>,
 ) -> ProbeReport {
     let answered: Vec<(&Probe, Response)> = probes
         .iter()
@@ -165,7 +261,7 @@ pub fn score(
     let mut bbq: Vec<(String, BbqObs)> = Vec::new();
     let mut lists: BTreeMap<(String, Option<String>, Option<String>), Vec<String>> =
         BTreeMap::new();
-    let mut texts: BTreeMap<(String, String, String, String), String> = BTreeMap::new();
+    let mut texts: BTreeMap<TextKey, String> = BTreeMap::new();
     for (p, r) in &answered {
         match &p.kind {
             ProbeKind::Decision => {
@@ -312,6 +408,7 @@ pub fn score(
             },
             groups: group_differences(obs, &baseline, boot),
             range: group_range(obs, boot),
+            mixed_effects: fit_random_intercept(obs, &baseline).into(),
             baseline,
             mean_p: means,
         };
@@ -321,6 +418,20 @@ pub fn score(
             score_rows.push(row);
         }
     }
+    // One family for the multiple-testing correction: every group-vs-baseline test of the run.
+    let mut family: Vec<&mut crate::significance::PairedTest> = decision
+        .iter_mut()
+        .chain(score_rows.iter_mut())
+        .flat_map(|r: &mut AxisResult| r.groups.iter_mut())
+        .filter_map(|g| g.test.as_mut())
+        .collect();
+    let corrections = Corrections {
+        family_size: family.len(),
+        method: "paired t test over templates (two-sided) of each value against the baseline; \
+                 Holm and Benjamini-Hochberg adjustment across all comparisons of the run"
+            .into(),
+    };
+    crate::significance::adjust(&mut family);
     let all_bbq: Vec<BbqObs> = bbq.iter().map(|(_, o)| o.clone()).collect();
     let mut bbq_by_category = BTreeMap::new();
     let cats: std::collections::BTreeSet<&String> = bbq.iter().map(|(c, _)| c).collect();
@@ -378,29 +489,79 @@ pub fn score(
         }
     }
     // Free text: each value against the baseline, same template and sample.
-    let mut pairs: BTreeMap<(String, String), (usize, f64, f64)> = BTreeMap::new();
-    for ((a, t, s, v), text) in &texts {
+    let embeddings: BTreeMap<&TextKey, Vec<f32>> = match options.encoder {
+        Some(enc) => texts
+            .iter()
+            .filter_map(|(k, t)| enc.embed(t).ok().map(|e| (k, e)))
+            .collect(),
+        None => BTreeMap::new(),
+    };
+    /// Running sums of one (axis, value)'s comparisons with the baseline.
+    #[derive(Default)]
+    struct PairSums {
+        n: usize,
+        rouge_l: f64,
+        bleu: f64,
+        cosine: f64,
+        cosine_n: usize,
+    }
+    let mut pairs: BTreeMap<(String, String), PairSums> = BTreeMap::new();
+    for (key, text) in &texts {
+        let (a, t, s, v) = key;
         let b = baseline_of(a);
         if *v == b {
             continue;
         }
-        if let Some(base) = texts.get(&(a.clone(), t.clone(), s.clone(), b)) {
+        let base_key = (a.clone(), t.clone(), s.clone(), b);
+        if let Some(base) = texts.get(&base_key) {
             let e = pairs.entry((a.clone(), v.clone())).or_default();
-            e.0 += 1;
-            e.1 += rouge_l(base, text);
-            e.2 += bleu_similarity(base, text);
+            e.n += 1;
+            e.rouge_l += rouge_l(base, text);
+            e.bleu += bleu_similarity(base, text);
+            if let Some(c) = embeddings
+                .get(key)
+                .zip(embeddings.get(&base_key))
+                .and_then(|(x, y)| cosine(x, y))
+            {
+                e.cosine += c;
+                e.cosine_n += 1;
+            }
         }
     }
     let free_text = pairs
         .into_iter()
-        .map(|((axis, value), (n, r, b))| TextPair {
+        .map(|((axis, value), p)| TextPair {
             axis,
             value,
-            n,
-            rouge_l: r / n as f64,
-            bleu: b / n as f64,
+            n: p.n,
+            rouge_l: p.rouge_l / p.n as f64,
+            bleu: p.bleu / p.n as f64,
+            cosine: (p.cosine_n > 0).then(|| p.cosine / p.cosine_n as f64),
+            cosine_n: p.cosine_n,
         })
         .collect();
+    let vader = Vader::new();
+    let free_text_responses: Vec<ResponseSentiment> = texts
+        .iter()
+        .map(|((axis, template, sample, value), text)| {
+            let sc = vader.scores(text);
+            ResponseSentiment {
+                axis: axis.clone(),
+                template: template.clone(),
+                sample: sample.clone(),
+                value: value.clone(),
+                compound: sc.compound,
+                neg: sc.neg,
+            }
+        })
+        .collect();
+    let free_text_sentiment = sentiment_pairs(&free_text_responses);
+    let cooccurrence = if texts.is_empty() {
+        Vec::new()
+    } else {
+        let corpus: Vec<&str> = texts.values().map(String::as_str).collect();
+        gender_cobs(&corpus).into_iter().collect()
+    };
     ProbeReport {
         schema: SCHEMA.into(),
         suite: suite_name.into(),
@@ -415,8 +576,79 @@ pub fn score(
         recommendation,
         recommendation_spread,
         free_text,
+        free_text_sentiment,
+        free_text_responses,
+        cooccurrence,
+        encoder: options.encoder.map(|e| e.name().to_string()),
+        corrections,
         bootstrap: boot,
     }
+}
+
+/// Sentiment parity for every pair of values of each axis (compound and `neg`, threshold 0.5).
+fn sentiment_pairs(responses: &[ResponseSentiment]) -> Vec<SentimentPair> {
+    let mut by_axis: BTreeMap<&str, BTreeMap<&str, Vec<&ResponseSentiment>>> = BTreeMap::new();
+    for r in responses {
+        by_axis
+            .entry(r.axis.as_str())
+            .or_default()
+            .entry(r.value.as_str())
+            .or_default()
+            .push(r);
+    }
+    let mut out = Vec::new();
+    for (axis, values) in by_axis {
+        let names: Vec<&&str> = values.keys().collect();
+        for i in 0..names.len() {
+            for j in i + 1..names.len() {
+                let (a, b) = (&values[*names[i]], &values[*names[j]]);
+                let pick = |xs: &[&ResponseSentiment], which: SentimentScore| -> Vec<f64> {
+                    xs.iter()
+                        .map(|r| match which {
+                            SentimentScore::Negative => r.neg,
+                            _ => r.compound,
+                        })
+                        .collect()
+                };
+                out.push(SentimentPair {
+                    axis: axis.to_string(),
+                    group_a: names[i].to_string(),
+                    group_b: names[j].to_string(),
+                    parity: [SentimentScore::Compound, SentimentScore::Negative]
+                        .into_iter()
+                        .map(|w| sentiment_parity(w, &pick(a, w), &pick(b, w), DEFAULT_THRESHOLD))
+                        .collect(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// COBS of a corpus for the female and male columns of the built-in gender lexicon (LangFair's
+/// default groups), single words only (the metric works on tokens).
+fn gender_cobs(corpus: &[&str]) -> Option<Cobs> {
+    let lexicon = builtin_lexicons()
+        .into_iter()
+        .find(|l| l.name == "gender")?;
+    let column = |g: &str| -> Option<Vec<String>> {
+        let i = lexicon.groups.iter().position(|x| x == g)?;
+        Some(
+            lexicon
+                .rows
+                .iter()
+                .map(|r| r[i].to_lowercase())
+                .filter(|w| !w.contains(' '))
+                .collect(),
+        )
+    };
+    let (f, m) = (column("female")?, column("male")?);
+    Some(cooccurrence_bias(
+        corpus,
+        [("female", &f), ("male", &m)],
+        &Targets::AllReferenceWords,
+        0.95,
+    ))
 }
 
 fn fmt_val(v: &Value) -> String {
@@ -431,6 +663,14 @@ fn fmt_val(v: &Value) -> String {
 
 fn fmt_opt(v: Option<&f64>) -> String {
     v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "—".into())
+}
+
+fn fmt_p(p: Option<f64>) -> String {
+    match p {
+        Some(p) if p < 1e-4 => format!("{p:.1e}"),
+        Some(p) => format!("{p:.4}"),
+        None => "—".into(),
+    }
 }
 
 fn fmt_est(e: &Estimate) -> String {
@@ -465,28 +705,63 @@ impl ProbeReport {
                 continue;
             }
             s.push_str(&format!(
-                "## {title}\n\nDifference from the baseline ({unit}), 95% cluster-bootstrap interval over templates ({} replicates, seed {}).\n\n| axis | form | group | mean P(yes) or score | difference [95% CI] | n (group + baseline) | templates |\n|---|---|---|---|---|---|---|\n",
-                self.bootstrap.replicates, self.bootstrap.seed
+                "## {title}\n\nDifference from the baseline ({unit}), 95% cluster-bootstrap interval over templates ({} replicates, seed {}); p: paired t test over templates, then Holm and Benjamini–Hochberg adjusted across all {} comparisons of the run.\n\n| axis | form | group | mean P(yes) or score | difference [95% CI] | n (group + baseline) | templates | p | p Holm | p BH |\n|---|---|---|---|---|---|---|---|---|---|\n",
+                self.bootstrap.replicates, self.bootstrap.seed, self.corrections.family_size
             ));
             for r in rows {
                 s.push_str(&format!(
-                    "| {} | {} | {} (baseline) | {} | — | | |\n",
+                    "| {} | {} | {} (baseline) | {} | — | | | | | |\n",
                     r.axis,
                     r.form,
                     r.baseline,
                     fmt_opt(r.mean_p.get(&r.baseline))
                 ));
                 for g in &r.groups {
+                    let t = g.test.as_ref();
                     s.push_str(&format!(
-                        "| {} | {} | {} | {} | {} | {} | {} |\n",
+                        "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
                         r.axis,
                         r.form,
                         g.group,
                         fmt_opt(r.mean_p.get(&g.group)),
                         fmt_est(&g.difference),
                         g.difference.n,
-                        g.difference.clusters
+                        g.difference.clusters,
+                        fmt_p(t.map(|t| t.p_value)),
+                        fmt_p(t.and_then(|t| t.p_holm)),
+                        fmt_p(t.and_then(|t| t.p_bh)),
                     ));
+                }
+            }
+            s.push('\n');
+            s.push_str(&format!(
+                "### {title}: mixed-effects score\n\nFixed effect of each group in a linear mixed model with a random intercept per template (REML), {unit}; Wald p uncorrected.\n\n| axis | form | group | effect ± se | Wald p | σ²(template) | σ²(residual) | n | templates |\n|---|---|---|---|---|---|---|---|---|\n"
+            ));
+            for r in rows {
+                match &r.mixed_effects {
+                    MixedFit::Fitted(m) => {
+                        for e in &m.effects {
+                            s.push_str(&format!(
+                                "| {} | {} | {} | {:+.3} ± {:.3} | {} | {:.3} | {:.3} | {} | {} |\n",
+                                r.axis,
+                                r.form,
+                                e.group,
+                                e.estimate,
+                                e.std_error,
+                                fmt_p(Some(e.p_value)),
+                                m.template_variance,
+                                m.residual_variance,
+                                m.n,
+                                m.templates
+                            ));
+                        }
+                    }
+                    MixedFit::Undefined(u) => s.push_str(&format!(
+                        "| {} | {} | — | undefined ({}) | | | | | |\n",
+                        r.axis,
+                        r.form,
+                        serde_json::to_string(u).unwrap_or_default()
+                    )),
                 }
             }
             s.push('\n');
@@ -519,11 +794,62 @@ impl ProbeReport {
             s.push('\n');
         }
         if !self.free_text.is_empty() {
-            s.push_str("## Free text (vs baseline)\n\n| axis | value | pairs | ROUGE-L | BLEU |\n|---|---|---|---|---|\n");
+            s.push_str(&format!(
+                "## Free text (vs baseline)\n\nMean similarity of each value's response to the baseline's for the same template and sample; cosine of {} sentence embeddings.\n\n| axis | value | pairs | ROUGE-L | BLEU | cosine |\n|---|---|---|---|---|---|\n",
+                self.encoder.as_deref().unwrap_or("(no encoder loaded)")
+            ));
             for r in &self.free_text {
                 s.push_str(&format!(
-                    "| {} | {} | {} | {:.3} | {:.3} |\n",
-                    r.axis, r.value, r.n, r.rouge_l, r.bleu
+                    "| {} | {} | {} | {:.3} | {:.3} | {} |\n",
+                    r.axis,
+                    r.value,
+                    r.n,
+                    r.rouge_l,
+                    r.bleu,
+                    fmt_opt(r.cosine.as_ref())
+                ));
+            }
+            s.push('\n');
+        }
+        if !self.free_text_sentiment.is_empty() {
+            s.push_str("## Free text: VADER sentiment parity\n\nWasserstein-1 distance between the two groups' score distributions, and threshold parity (share above τ of the first group minus the second's); `neg` with τ = 0.5 is LangFair's default.\n\n| axis | groups | score | n | mean | W1 | τ | threshold parity |\n|---|---|---|---|---|---|---|---|\n");
+            for p in &self.free_text_sentiment {
+                for x in &p.parity {
+                    s.push_str(&format!(
+                        "| {} | {} vs {} | {} | {}/{} | {}/{} | {} | {} | {} |\n",
+                        p.axis,
+                        p.group_a,
+                        p.group_b,
+                        match x.score {
+                            SentimentScore::Compound => "compound",
+                            SentimentScore::Negative => "neg",
+                            SentimentScore::Positive => "pos",
+                        },
+                        x.n_a,
+                        x.n_b,
+                        fmt_opt(x.mean_a.as_ref()),
+                        fmt_opt(x.mean_b.as_ref()),
+                        fmt_val(&x.wasserstein_1),
+                        x.threshold,
+                        fmt_val(&x.threshold_parity)
+                    ));
+                }
+            }
+            s.push('\n');
+        }
+        if !self.cooccurrence.is_empty() {
+            s.push_str("## Free text: co-occurrence bias score\n\nMean |log10| ratio of each word's co-occurrence with the two groups' words (Bordia & Bowman 2019; β = 0.95), over words co-occurring with both.\n\n| groups | COBS | words scored | attribute tokens | reference tokens | responses |\n|---|---|---|---|---|---|\n");
+            for c in &self.cooccurrence {
+                s.push_str(&format!(
+                    "| {} vs {} | {} | {} | {}/{} | {} | {} |\n",
+                    c.group_a,
+                    c.group_b,
+                    fmt_val(&c.score),
+                    c.words.len(),
+                    c.attribute_tokens_a,
+                    c.attribute_tokens_b,
+                    c.reference_tokens,
+                    c.responses
                 ));
             }
         }

@@ -81,6 +81,8 @@ fn plan_then_score_responses_produced_elsewhere() {
             markdown: Some(md.clone()),
             replicates: 100,
             bootstrap_seed: 1,
+            encoder: None,
+            no_encoder: false,
         },
     })
     .expect("score");
@@ -110,8 +112,85 @@ fn score_without_a_journal_says_what_to_do() {
             markdown: None,
             replicates: 10,
             bootstrap_seed: 1,
+            encoder: None,
+            no_encoder: false,
         },
     })
     .expect_err("no journal");
     assert!(e.to_string().contains("run `aequo probe run` first"), "{e}");
+}
+
+#[test]
+fn free_text_scores_carry_sentiment_cooccurrence_and_cosine() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal_path = dir.path().join("free.jsonl");
+    let journal = Journal::open(&journal_path).expect("journal");
+    let mut plan = plan_args("free-text");
+    plan.axes = vec!["gender".into()];
+    let plan_path = dir.path().join("plan.jsonl");
+    run(ProbeCommand::Plan {
+        plan: plan.clone(),
+        out: Some(plan_path.clone()),
+    })
+    .expect("plan");
+    for l in std::fs::read_to_string(&plan_path).expect("plan").lines() {
+        let l: serde_json::Value = serde_json::from_str(l).expect("JSON line");
+        let request: Request =
+            serde_json::from_value(l["probe"]["request"].clone()).expect("request");
+        // Female-coded answers are warmer than the others.
+        let text = if l["probe"]["value"] == "female" {
+            "She should be proud: she is a wonderful, talented learner. Build small projects."
+        } else {
+            "He should build small projects. He is a capable learner."
+        };
+        let response = Response {
+            text: text.into(),
+            tokens: vec![],
+            finish_reason: FinishReason::Stop,
+            prompt_tokens: None,
+        };
+        journal.append(&request, &response).expect("append");
+    }
+    drop(journal);
+    let encoder = crate::encoder_path();
+    let out = dir.path().join("score.json");
+    let md = dir.path().join("score.md");
+    run(ProbeCommand::Score {
+        plan,
+        journal: journal_path,
+        output: OutputArgs {
+            out: Some(out.clone()),
+            markdown: Some(md.clone()),
+            replicates: 10,
+            bootstrap_seed: 1,
+            no_encoder: encoder.is_none(),
+            encoder,
+        },
+    })
+    .expect("score");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("JSON");
+    let pairs = report["free_text_sentiment"].as_array().expect("pairs");
+    // gender: female, male, non-binary → 3 pairs, each with compound and neg.
+    assert_eq!(pairs.len(), 3);
+    let fm = pairs
+        .iter()
+        .find(|p| p["group_a"] == "female" && p["group_b"] == "male")
+        .expect("female vs male");
+    let compound = &fm["parity"][0];
+    assert_eq!(compound["score"], "compound");
+    assert!(compound["wasserstein_1"].as_f64().expect("defined") > 0.3);
+    assert_eq!(compound["threshold_parity"].as_f64(), Some(1.0));
+    assert_eq!(fm["parity"][1]["score"], "neg");
+    let cobs = &report["cooccurrence"][0];
+    assert_eq!(cobs["group_a"], "female");
+    assert!(cobs["score"].as_f64().is_some(), "{cobs}");
+    let responses = report["free_text_responses"].as_array().expect("responses");
+    assert_eq!(responses.len(), 6);
+    if report["encoder"].is_string() {
+        let c = report["free_text"][0]["cosine"].as_f64().expect("cosine");
+        assert!(c > 0.3 && c < 1.0, "{c}");
+    }
+    let md = std::fs::read_to_string(&md).expect("markdown");
+    assert!(md.contains("VADER sentiment parity") && md.contains("co-occurrence bias"));
 }
