@@ -735,7 +735,7 @@ impl ProbeReport {
             }
             s.push('\n');
             s.push_str(&format!(
-                "### {title}: mixed-effects score\n\nFixed effect of each group in a linear mixed model with a random intercept per template (REML), {unit}; Wald p uncorrected.\n\n| axis | form | group | effect ± se | Wald p | σ²(template) | σ²(residual) | n | templates |\n|---|---|---|---|---|---|---|---|---|\n"
+                "### {title}: mixed-effects score\n\nFixed effect of each group in a linear mixed model with a random intercept per template (REML), {unit}. The Wald p is uncorrected and assumes each group's effect is the same in every template (no random slopes), which the paired tests above do not.\n\n| axis | form | group | effect ± se | Wald p | σ²(template) | σ²(residual) | n | templates |\n|---|---|---|---|---|---|---|---|---|\n"
             ));
             for r in rows {
                 match &r.mixed_effects {

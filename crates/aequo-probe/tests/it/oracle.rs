@@ -455,6 +455,32 @@ fn embeddings_match_sentence_transformers() {
         assert!((norm - 1.0).abs() < 1e-6, "cos(e, e) = {norm}");
         embs.push(e);
     }
+    // Truncation at max_seq_length: a 362-token text (same script, `LONG`) is embedded from its
+    // first 256 tokens.
+    let long = "The applicant has a stable income and a good credit history. ".repeat(30);
+    let e = enc.embed(&long).expect("embeds");
+    let first8 = [
+        -0.059345707297325134,
+        0.07752028107643127,
+        -0.03407720476388931,
+        -0.03508703410625458,
+        -0.029792681336402893,
+        0.04805329069495201,
+        -0.04745309427380562,
+        0.020882003009319305,
+    ];
+    for (i, x) in first8.iter().enumerate() {
+        assert!(
+            (e[i] as f64 - x).abs() < 1e-4,
+            "long text: e[{i}] = {} vs {x}",
+            e[i]
+        );
+    }
+    let sum: f64 = e.iter().map(|x| *x as f64).sum();
+    assert!(
+        (sum - -0.3032245337963104).abs() < 1e-3,
+        "long text: sum {sum}"
+    );
     // Pairwise cosines, same script: 0.7962961792945862, 0.07697662711143494 (0 vs 2),
     // 0.0715787410736084 (2 vs 3).
     for (i, j, c) in [

@@ -22,3 +22,6 @@ for s, e in zip(S, E):
     print(json.dumps({"text": s, "norm": float(np.linalg.norm(e)), "first8": [float(x) for x in e[:8]], "sum": float(e.sum()), "dot_w": float(e @ np.arange(384) / 384)}))
 print("cos01", float(E[0] @ E[1]), "cos02", float(E[0] @ E[2]), "cos23", float(E[2] @ E[3]))
 print("tokens0", m.tokenizer(S[0])["input_ids"])
+LONG = "The applicant has a stable income and a good credit history. " * 30  # 362 tokens > 256
+e = m.encode([LONG])[0]
+print("LONG", len(m.tokenizer(LONG)["input_ids"]), json.dumps([float(x) for x in e[:8]]), float(e.sum()))
