@@ -100,6 +100,8 @@ pub struct Spread {
 pub struct TextPair {
     /// Axis.
     pub axis: String,
+    /// `explicit` or `implicit` (each implicit cue compared with the baseline's same cue).
+    pub form: String,
     /// Value compared with the baseline.
     pub value: String,
     /// Pairs compared (template × sample).
@@ -120,6 +122,8 @@ pub struct TextPair {
 pub struct ResponseSentiment {
     /// Axis.
     pub axis: String,
+    /// `explicit` or `implicit`.
+    pub form: String,
     /// Template.
     pub template: String,
     /// Sample number.
@@ -137,6 +141,8 @@ pub struct ResponseSentiment {
 pub struct SentimentPair {
     /// Axis.
     pub axis: String,
+    /// `explicit` or `implicit`.
+    pub form: String,
     /// First value.
     pub group_a: String,
     /// Second value.
@@ -236,8 +242,16 @@ pub fn score(
     )
 }
 
-/// The free-text key: (axis, template, sample, value).
-type TextKey = (String, String, String, String);
+/// One free-text response's place in the plan. A value's response is compared with the
+/// baseline's of the same axis, form (including which implicit cue), template and sample.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct TextKey {
+    axis: String,
+    form: Form,
+    template: String,
+    sample: String,
+    value: String,
+}
 
 /// Scores probes from the journal.
 pub fn score_with(
@@ -355,12 +369,13 @@ pub fn score_with(
             ProbeKind::FreeText { sample } => {
                 if let (Some(a), Some(v)) = (&p.axis, &p.value) {
                     texts.insert(
-                        (
-                            a.clone(),
-                            p.template.clone(),
-                            format!("{sample}"),
-                            v.clone(),
-                        ),
+                        TextKey {
+                            axis: a.clone(),
+                            form: p.form,
+                            template: p.template.clone(),
+                            sample: format!("{sample}"),
+                            value: v.clone(),
+                        },
                         r.text.clone(),
                     );
                 }
@@ -505,16 +520,21 @@ pub fn score_with(
         cosine: f64,
         cosine_n: usize,
     }
-    let mut pairs: BTreeMap<(String, String), PairSums> = BTreeMap::new();
+    // (axis, form, value) → sums
+    let mut pairs: BTreeMap<(String, &'static str, String), PairSums> = BTreeMap::new();
     for (key, text) in &texts {
-        let (a, t, s, v) = key;
-        let b = baseline_of(a);
-        if *v == b {
+        let b = baseline_of(&key.axis);
+        if key.value == b {
             continue;
         }
-        let base_key = (a.clone(), t.clone(), s.clone(), b);
+        let base_key = TextKey {
+            value: b,
+            ..key.clone()
+        };
         if let Some(base) = texts.get(&base_key) {
-            let e = pairs.entry((a.clone(), v.clone())).or_default();
+            let e = pairs
+                .entry((key.axis.clone(), form_name(key.form), key.value.clone()))
+                .or_default();
             e.n += 1;
             e.rouge_l += rouge_l(base, text);
             e.bleu += bleu_similarity(base, text);
@@ -530,8 +550,9 @@ pub fn score_with(
     }
     let free_text = pairs
         .into_iter()
-        .map(|((axis, value), p)| TextPair {
+        .map(|((axis, form, value), p)| TextPair {
             axis,
+            form: form.to_string(),
             value,
             n: p.n,
             rouge_l: p.rouge_l / p.n as f64,
@@ -543,13 +564,14 @@ pub fn score_with(
     let vader = Vader::new();
     let free_text_responses: Vec<ResponseSentiment> = texts
         .iter()
-        .map(|((axis, template, sample, value), text)| {
+        .map(|(k, text)| {
             let sc = vader.scores(text);
             ResponseSentiment {
-                axis: axis.clone(),
-                template: template.clone(),
-                sample: sample.clone(),
-                value: value.clone(),
+                axis: k.axis.clone(),
+                form: form_name(k.form).to_string(),
+                template: k.template.clone(),
+                sample: k.sample.clone(),
+                value: k.value.clone(),
                 compound: sc.compound,
                 neg: sc.neg,
             }
@@ -587,17 +609,18 @@ pub fn score_with(
 
 /// Sentiment parity for every pair of values of each axis (compound and `neg`, threshold 0.5).
 fn sentiment_pairs(responses: &[ResponseSentiment]) -> Vec<SentimentPair> {
-    let mut by_axis: BTreeMap<&str, BTreeMap<&str, Vec<&ResponseSentiment>>> = BTreeMap::new();
+    type ByValue<'a> = BTreeMap<&'a str, Vec<&'a ResponseSentiment>>;
+    let mut by_axis: BTreeMap<(&str, &str), ByValue> = BTreeMap::new();
     for r in responses {
         by_axis
-            .entry(r.axis.as_str())
+            .entry((r.axis.as_str(), r.form.as_str()))
             .or_default()
             .entry(r.value.as_str())
             .or_default()
             .push(r);
     }
     let mut out = Vec::new();
-    for (axis, values) in by_axis {
+    for ((axis, form), values) in by_axis {
         let names: Vec<&&str> = values.keys().collect();
         for i in 0..names.len() {
             for j in i + 1..names.len() {
@@ -612,6 +635,7 @@ fn sentiment_pairs(responses: &[ResponseSentiment]) -> Vec<SentimentPair> {
                 };
                 out.push(SentimentPair {
                     axis: axis.to_string(),
+                    form: form.to_string(),
                     group_a: names[i].to_string(),
                     group_b: names[j].to_string(),
                     parity: [SentimentScore::Compound, SentimentScore::Negative]
@@ -795,13 +819,14 @@ impl ProbeReport {
         }
         if !self.free_text.is_empty() {
             s.push_str(&format!(
-                "## Free text (vs baseline)\n\nMean similarity of each value's response to the baseline's for the same template and sample; cosine of {} sentence embeddings.\n\n| axis | value | pairs | ROUGE-L | BLEU | cosine |\n|---|---|---|---|---|---|\n",
+                "## Free text (vs baseline)\n\nMean similarity of each value's response to the baseline's for the same template and sample; cosine of {} sentence embeddings.\n\n| axis | form | value | pairs | ROUGE-L | BLEU | cosine |\n|---|---|---|---|---|---|---|\n",
                 self.encoder.as_deref().unwrap_or("(no encoder loaded)")
             ));
             for r in &self.free_text {
                 s.push_str(&format!(
-                    "| {} | {} | {} | {:.3} | {:.3} | {} |\n",
+                    "| {} | {} | {} | {} | {:.3} | {:.3} | {} |\n",
                     r.axis,
+                    r.form,
                     r.value,
                     r.n,
                     r.rouge_l,
@@ -812,12 +837,13 @@ impl ProbeReport {
             s.push('\n');
         }
         if !self.free_text_sentiment.is_empty() {
-            s.push_str("## Free text: VADER sentiment parity\n\nWasserstein-1 distance between the two groups' score distributions, and threshold parity (share above τ of the first group minus the second's); `neg` with τ = 0.5 is LangFair's default.\n\n| axis | groups | score | n | mean | W1 | τ | threshold parity |\n|---|---|---|---|---|---|---|---|\n");
+            s.push_str("## Free text: VADER sentiment parity\n\nWasserstein-1 distance between the two groups' score distributions, and threshold parity (share above τ of the first group minus the second's); `neg` with τ = 0.5 is LangFair's default.\n\n| axis | form | groups | score | n | mean | W1 | τ | threshold parity |\n|---|---|---|---|---|---|---|---|---|\n");
             for p in &self.free_text_sentiment {
                 for x in &p.parity {
                     s.push_str(&format!(
-                        "| {} | {} vs {} | {} | {}/{} | {}/{} | {} | {} | {} |\n",
+                        "| {} | {} | {} vs {} | {} | {}/{} | {}/{} | {} | {} | {} |\n",
                         p.axis,
+                        p.form,
                         p.group_a,
                         p.group_b,
                         match x.score {
@@ -934,6 +960,46 @@ mod tests {
             assert!((d.difference.value.get().unwrap() - 0.5).abs() < 1e-12);
         }
         assert!((r.coverage.min.unwrap() - 0.8).abs() < 1e-12);
+    }
+
+    /// Regression: free-text responses were keyed without their form, so an implicit-cue
+    /// response overwrote the explicit one of the same template and sample.
+    #[test]
+    fn free_text_keeps_explicit_and_implicit_responses_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(&dir.path().join("j.jsonl")).unwrap();
+        let ft = Suite::builtin("free-text").unwrap();
+        let probes = ft.expand(&ExpandOptions {
+            model: "m".into(),
+            axes: vec!["gender".into()],
+            limit: Some(1),
+            implicit: 1,
+            ..ExpandOptions::default()
+        });
+        assert_eq!(probes.len(), 12); // 3 values × 2 samples × (explicit + 1 implicit cue)
+        for p in &probes {
+            let text = match p.form {
+                Form::Explicit => "a great plan",
+                _ => "a terrible plan",
+            };
+            journal.append(&p.request, &answer(text)).unwrap();
+        }
+        let r = score(
+            "free-text",
+            "m",
+            &probes,
+            &ft.axes(),
+            &journal,
+            Bootstrap::default(),
+        );
+        assert_eq!(r.free_text_responses.len(), 12);
+        // Each form's values are compared within the form: identical answers, similarity 1.
+        assert_eq!(r.free_text.len(), 4); // 2 forms × 2 non-baseline values
+        assert!(r.free_text.iter().all(|t| (t.rouge_l - 1.0).abs() < 1e-12));
+        assert_eq!(r.free_text_sentiment.len(), 6); // 2 forms × 3 pairs
+        for p in &r.free_text_sentiment {
+            assert_eq!(p.parity[0].wasserstein_1, Value::Defined(0.0));
+        }
     }
 
     #[test]
