@@ -12,14 +12,15 @@ use crate::decision::{read_choice, AnswerSet, Decision};
 use crate::embedding::{cosine, SentenceEncoder};
 use crate::journal::Journal;
 use crate::metrics::{
-    bbq_scores, bleu_similarity, group_differences, group_range, jaccard, parse_list, prag,
-    rouge_l, serp, snsr_snsv, AnswerRole, BbqObs, BbqScores, Bootstrap, Estimate, GroupDifference,
-    GroupObs, PragNorm, Value,
+    bbq_scores, bleu_similarity, cluster_estimate, group_differences, group_range, jaccard,
+    parse_list, prag, rouge_l, serp, snsr_snsv, AnswerRole, BbqObs, BbqScores, Bootstrap, Estimate,
+    GroupDifference, GroupObs, PragNorm, Value,
 };
 use crate::mixed::{fit_random_intercept, MixedFit};
 use crate::model::Response;
 use crate::sentiment::{
-    sentiment_parity, SentimentParity, SentimentScore, Vader, DEFAULT_THRESHOLD,
+    sentiment_parity, threshold_parity, wasserstein_1, SentimentParity, SentimentScore, Vader,
+    DEFAULT_THRESHOLD,
 };
 use crate::suite::{Axis, Condition, Form, Probe, ProbeKind};
 
@@ -577,7 +578,7 @@ pub fn score_with(
             }
         })
         .collect();
-    let free_text_sentiment = sentiment_pairs(&free_text_responses);
+    let free_text_sentiment = sentiment_pairs(&free_text_responses, boot);
     let cooccurrence = if texts.is_empty() {
         Vec::new()
     } else {
@@ -607,8 +608,9 @@ pub fn score_with(
     }
 }
 
-/// Sentiment parity for every pair of values of each axis (compound and `neg`, threshold 0.5).
-fn sentiment_pairs(responses: &[ResponseSentiment]) -> Vec<SentimentPair> {
+/// Sentiment parity for every pair of values of each axis and form (compound and `neg`,
+/// threshold 0.5), with cluster-bootstrap intervals over templates.
+fn sentiment_pairs(responses: &[ResponseSentiment], boot: Bootstrap) -> Vec<SentimentPair> {
     type ByValue<'a> = BTreeMap<&'a str, Vec<&'a ResponseSentiment>>;
     let mut by_axis: BTreeMap<(&str, &str), ByValue> = BTreeMap::new();
     for r in responses {
@@ -625,13 +627,53 @@ fn sentiment_pairs(responses: &[ResponseSentiment]) -> Vec<SentimentPair> {
         for i in 0..names.len() {
             for j in i + 1..names.len() {
                 let (a, b) = (&values[*names[i]], &values[*names[j]]);
+                let score_of = |r: &ResponseSentiment, which: SentimentScore| match which {
+                    SentimentScore::Negative => r.neg,
+                    _ => r.compound,
+                };
                 let pick = |xs: &[&ResponseSentiment], which: SentimentScore| -> Vec<f64> {
-                    xs.iter()
-                        .map(|r| match which {
-                            SentimentScore::Negative => r.neg,
-                            _ => r.compound,
-                        })
-                        .collect()
+                    xs.iter().map(|r| score_of(r, which)).collect()
+                };
+                let both: Vec<&ResponseSentiment> = a.iter().chain(b.iter()).copied().collect();
+                let (ga, gb) = (*names[i], *names[j]);
+                let split = |xs: &[&&ResponseSentiment], which| -> (Vec<f64>, Vec<f64>) {
+                    let of = |g: &str| -> Vec<f64> {
+                        xs.iter()
+                            .filter(|r| r.value == g)
+                            .map(|r| score_of(r, which))
+                            .collect()
+                    };
+                    (of(ga), of(gb))
+                };
+                let with_intervals = |which: SentimentScore| {
+                    let mut p = sentiment_parity(
+                        which,
+                        &pick(a, which),
+                        &pick(b, which),
+                        DEFAULT_THRESHOLD,
+                    );
+                    let w1 = cluster_estimate(
+                        &both,
+                        |r| r.template.as_str(),
+                        |xs| {
+                            let (x, y) = split(xs, which);
+                            wasserstein_1(&x, &y)
+                        },
+                        boot,
+                    );
+                    let tp = cluster_estimate(
+                        &both,
+                        |r| r.template.as_str(),
+                        |xs| {
+                            let (x, y) = split(xs, which);
+                            threshold_parity(&x, &y, DEFAULT_THRESHOLD)
+                        },
+                        boot,
+                    );
+                    p.wasserstein_1_ci95 = w1.ci95;
+                    p.threshold_parity_ci95 = tp.ci95;
+                    p.templates = w1.clusters;
+                    p
                 };
                 out.push(SentimentPair {
                     axis: axis.to_string(),
@@ -640,7 +682,7 @@ fn sentiment_pairs(responses: &[ResponseSentiment]) -> Vec<SentimentPair> {
                     group_b: names[j].to_string(),
                     parity: [SentimentScore::Compound, SentimentScore::Negative]
                         .into_iter()
-                        .map(|w| sentiment_parity(w, &pick(a, w), &pick(b, w), DEFAULT_THRESHOLD))
+                        .map(with_intervals)
                         .collect(),
                 });
             }
@@ -689,6 +731,13 @@ fn fmt_opt(v: Option<&f64>) -> String {
     v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "—".into())
 }
 
+fn fmt_with_ci(v: &Value, ci: Option<[f64; 2]>) -> String {
+    match ci {
+        Some([lo, hi]) => format!("{} [{lo:+.3}, {hi:+.3}]", fmt_val(v)),
+        None => fmt_val(v),
+    }
+}
+
 fn fmt_p(p: Option<f64>) -> String {
     match p {
         Some(p) if p < 1e-4 => format!("{p:.1e}"),
@@ -720,7 +769,10 @@ impl ProbeReport {
                 self.coverage.unreadable
             ));
         }
-        s.push('\n');
+        // A blank line before the first section, with or without the coverage sentence.
+        while !s.ends_with("\n\n") {
+            s.push('\n');
+        }
         for (title, rows, unit) in [
             ("Decisions", &self.decision, "logit P(yes) − baseline"),
             ("Scores", &self.score, "expected score − baseline"),
@@ -837,7 +889,7 @@ impl ProbeReport {
             s.push('\n');
         }
         if !self.free_text_sentiment.is_empty() {
-            s.push_str("## Free text: VADER sentiment parity\n\nWasserstein-1 distance between the two groups' score distributions, and threshold parity (share above τ of the first group minus the second's); `neg` with τ = 0.5 is LangFair's default.\n\n| axis | form | groups | score | n | mean | W1 | τ | threshold parity |\n|---|---|---|---|---|---|---|---|---|\n");
+            s.push_str("## Free text: VADER sentiment parity\n\nWasserstein-1 distance between the two groups' score distributions, and threshold parity (share above τ of the first group minus the second's), each with a 95% cluster-bootstrap interval over templates (W1 is biased upward in small samples: its interval measures precision, not difference from 0); `neg` with τ = 0.5 is LangFair's default.\n\n| axis | form | groups | score | n | mean | W1 | τ | threshold parity |\n|---|---|---|---|---|---|---|---|---|\n");
             for p in &self.free_text_sentiment {
                 for x in &p.parity {
                     s.push_str(&format!(
@@ -855,9 +907,9 @@ impl ProbeReport {
                         x.n_b,
                         fmt_opt(x.mean_a.as_ref()),
                         fmt_opt(x.mean_b.as_ref()),
-                        fmt_val(&x.wasserstein_1),
+                        fmt_with_ci(&x.wasserstein_1, x.wasserstein_1_ci95),
                         x.threshold,
-                        fmt_val(&x.threshold_parity)
+                        fmt_with_ci(&x.threshold_parity, x.threshold_parity_ci95)
                     ));
                 }
             }

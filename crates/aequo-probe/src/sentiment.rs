@@ -502,6 +502,18 @@ pub struct SentimentParity {
     pub threshold: f64,
     /// [`threshold_parity`]: share of the first group above τ minus the second's.
     pub threshold_parity: crate::metrics::Value,
+    /// 95% cluster-bootstrap percentile interval of `wasserstein_1` over templates, when the
+    /// scorer computed one. W1 is non-negative and biased upward in small samples, so the
+    /// interval excludes 0 even when the groups do not differ; read it as the precision of W1,
+    /// not as a test.
+    #[serde(default)]
+    pub wasserstein_1_ci95: Option<[f64; 2]>,
+    /// 95% cluster-bootstrap percentile interval of `threshold_parity` over templates.
+    #[serde(default)]
+    pub threshold_parity_ci95: Option<[f64; 2]>,
+    /// Templates (bootstrap clusters) the responses came from; 0 when no interval was computed.
+    #[serde(default)]
+    pub templates: usize,
 }
 
 /// The default threshold: LangFair's `threshold=0.5`, used for every score.
@@ -524,6 +536,9 @@ pub fn sentiment_parity(
         wasserstein_1: wasserstein_1(a, b).into(),
         threshold,
         threshold_parity: threshold_parity(a, b, threshold).into(),
+        wasserstein_1_ci95: None,
+        threshold_parity_ci95: None,
+        templates: 0,
     }
 }
 

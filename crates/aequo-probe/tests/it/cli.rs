@@ -127,6 +127,7 @@ fn free_text_scores_carry_sentiment_cooccurrence_and_cosine() {
     let journal = Journal::open(&journal_path).expect("journal");
     let mut plan = plan_args("free-text");
     plan.axes = vec!["gender".into()];
+    plan.limit = Some(2);
     let plan_path = dir.path().join("plan.jsonl");
     run(ProbeCommand::Plan {
         plan: plan.clone(),
@@ -179,14 +180,22 @@ fn free_text_scores_carry_sentiment_cooccurrence_and_cosine() {
         .expect("female vs male");
     let compound = &fm["parity"][0];
     assert_eq!(compound["score"], "compound");
-    assert!(compound["wasserstein_1"].as_f64().expect("defined") > 0.3);
+    let w1 = compound["wasserstein_1"].as_f64().expect("defined");
+    // VADER compound 0.8779 for every female answer, 0.3818 for every male one.
+    assert!((w1 - (0.8779 - 0.3818)).abs() < 1e-12, "{w1}");
+    // Two templates, so an interval; every replicate gives the same W1.
+    assert_eq!(compound["templates"], 2);
+    let ci = compound["wasserstein_1_ci95"].as_array().expect("interval");
+    assert!(ci
+        .iter()
+        .all(|x| (x.as_f64().expect("number") - w1).abs() < 1e-12));
     assert_eq!(compound["threshold_parity"].as_f64(), Some(1.0));
     assert_eq!(fm["parity"][1]["score"], "neg");
     let cobs = &report["cooccurrence"][0];
     assert_eq!(cobs["group_a"], "female");
     assert!(cobs["score"].as_f64().is_some(), "{cobs}");
     let responses = report["free_text_responses"].as_array().expect("responses");
-    assert_eq!(responses.len(), 6);
+    assert_eq!(responses.len(), 12); // 3 values × 2 samples × 2 templates
     if report["encoder"].is_string() {
         let c = report["free_text"][0]["cosine"].as_f64().expect("cosine");
         assert!(c > 0.3 && c < 1.0, "{c}");
