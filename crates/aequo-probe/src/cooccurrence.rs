@@ -315,4 +315,38 @@ mod tests {
             Value::Undefined(Undefined::EmptyGroup { .. })
         ));
     }
+
+    mod laws {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        const VOCAB: &[&str] = &[
+            "she", "he", "her", "his", "kind", "tall", "the", "is", "doctor", "calm",
+        ];
+
+        fn corpus() -> impl Strategy<Value = Vec<String>> {
+            proptest::collection::vec(
+                proptest::collection::vec(0..VOCAB.len(), 1..10)
+                    .prop_map(|ix| ix.iter().map(|i| VOCAB[*i]).collect::<Vec<_>>().join(" ")),
+                1..6,
+            )
+        }
+
+        proptest! {
+            #[test]
+            fn swapping_the_groups_does_not_change_the_score(texts in corpus()) {
+                let f: Vec<String> = vec!["she".into(), "her".into()];
+                let m: Vec<String> = vec!["he".into(), "his".into()];
+                let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+                let a = cooccurrence_bias(&refs, [("f", &f), ("m", &m)], &Targets::AllReferenceWords, 0.95);
+                let b = cooccurrence_bias(&refs, [("m", &m), ("f", &f)], &Targets::AllReferenceWords, 0.95);
+                prop_assert_eq!(a.words.len(), b.words.len());
+                match (a.score.get(), b.score.get()) {
+                    (Some(x), Some(y)) => prop_assert!((x - y).abs() < 1e-9 && x >= 0.0),
+                    (None, None) => {}
+                    _ => prop_assert!(false, "one defined, one not"),
+                }
+            }
+        }
+    }
 }

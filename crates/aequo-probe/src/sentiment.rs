@@ -585,4 +585,44 @@ mod tests {
         assert!((p.mean_a.unwrap() - 0.2).abs() < 1e-12);
         assert_eq!(p.threshold_parity, crate::metrics::Value::Defined(0.5));
     }
+
+    mod laws {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn sample() -> impl Strategy<Value = Vec<f64>> {
+            proptest::collection::vec(-1.0f64..1.0, 1..12)
+        }
+
+        proptest! {
+            #[test]
+            fn w1_is_a_symmetric_shift_equivariant_metric(a in sample(), b in sample(), c in sample(), shift in -2.0f64..2.0) {
+                let ab = wasserstein_1(&a, &b).unwrap();
+                prop_assert!(ab >= 0.0);
+                prop_assert!((ab - wasserstein_1(&b, &a).unwrap()).abs() < 1e-12);
+                prop_assert!(wasserstein_1(&a, &a).unwrap().abs() < 1e-12);
+                let moved: Vec<f64> = a.iter().map(|x| x + shift).collect();
+                prop_assert!((wasserstein_1(&a, &moved).unwrap() - shift.abs()).abs() < 1e-9);
+                let triangle = wasserstein_1(&a, &c).unwrap() + wasserstein_1(&c, &b).unwrap();
+                prop_assert!(ab <= triangle + 1e-9);
+            }
+
+            #[test]
+            fn w1_of_equal_sizes_is_langfairs_sorted_mean(pairs in proptest::collection::vec((-1.0f64..1.0, -1.0f64..1.0), 1..12)) {
+                let (mut a, mut b): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
+                let w = wasserstein_1(&a, &b).unwrap();
+                a.sort_by(f64::total_cmp);
+                b.sort_by(f64::total_cmp);
+                let sorted_mean = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).sum::<f64>() / a.len() as f64;
+                prop_assert!((w - sorted_mean).abs() < 1e-9);
+            }
+
+            #[test]
+            fn threshold_parity_is_antisymmetric(a in sample(), b in sample(), t in -1.0f64..1.0) {
+                let ab = threshold_parity(&a, &b, t).unwrap();
+                prop_assert_eq!(ab, -threshold_parity(&b, &a, t).unwrap());
+                prop_assert!((-1.0..=1.0).contains(&ab));
+            }
+        }
+    }
 }
