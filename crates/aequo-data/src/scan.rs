@@ -677,7 +677,12 @@ fn count_columns(
         let missing = t.levels(
             na,
             codes,
-            |v| builder_cell.borrow_mut().code(a, Some(v)).map_err(code_error),
+            |v| {
+                builder_cell
+                    .borrow_mut()
+                    .code(a, Some(v))
+                    .map_err(code_error)
+            },
             || builder_cell.borrow_mut().code(a, None).map_err(code_error),
         )?;
         if a < state.missing_sensitive.len() {
