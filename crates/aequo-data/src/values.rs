@@ -372,7 +372,12 @@ impl TextColumn {
             // Int32 keys (what Parquet gives) are widened directly; other key types through
             // arrow's normalisation.
             let keys = match array.as_dictionary_opt::<Int32Type>() {
-                Some(d) => d.keys().values().iter().map(|&k| k.max(0) as usize).collect(),
+                Some(d) => d
+                    .keys()
+                    .values()
+                    .iter()
+                    .map(|&k| k.max(0) as usize)
+                    .collect(),
                 None => d.normalized_keys(),
             };
             return Ok(TextColumn::Dict {
