@@ -203,18 +203,65 @@ pub fn percentile_interval(reps: &[f64], stats: usize, s: usize, level: f64) -> 
     if v.is_empty() || (v.len() as f64) < 0.95 * total as f64 {
         return None;
     }
-    v.sort_unstable_by(f64::total_cmp);
     let a = (1.0 - level) / 2.0;
-    Some(Interval {
-        lower: quantile_sorted(&v, a),
-        upper: quantile_sorted(&v, 1.0 - a),
-    })
+    let (lower, upper) = two_quantiles(&mut v, a, 1.0 - a);
+    Some(Interval { lower, upper })
+}
+
+/// The `q1 ≤ q2` quantiles of `v` as [`quantile_sorted`] gives them on the sorted values, by
+/// selection instead of a full sort (O(n): two `select_nth_unstable` and two minima). Reorders
+/// `v`.
+pub fn two_quantiles(v: &mut [f64], q1: f64, q2: f64) -> (f64, f64) {
+    let n = v.len();
+    let at = |q: f64| {
+        let h = (n - 1) as f64 * q;
+        (h, h.floor() as usize, h.ceil() as usize)
+    };
+    let ((h1, lo1, hi1), (h2, lo2, hi2)) = (at(q1), at(q2));
+    // After selecting index k, v[k] is the k-th smallest and v[k+1..] holds the larger ones:
+    // the (k+1)-th smallest is their minimum.
+    let min_of = |s: &[f64]| s.iter().copied().fold(f64::INFINITY, f64::min);
+    let (_, &mut x_lo1, right) = v.select_nth_unstable_by(lo1, f64::total_cmp);
+    let x_hi1 = if hi1 > lo1 { min_of(right) } else { x_lo1 };
+    let lower = x_lo1 + (h1 - lo1 as f64) * (x_hi1 - x_lo1);
+    let upper = if lo2 == lo1 {
+        let x_hi2 = if hi2 > lo2 { min_of(right) } else { x_lo1 };
+        x_lo1 + (h2 - lo2 as f64) * (x_hi2 - x_lo1)
+    } else {
+        let (_, &mut x_lo2, right2) = right.select_nth_unstable_by(lo2 - lo1 - 1, f64::total_cmp);
+        let x_hi2 = if hi2 > lo2 { min_of(right2) } else { x_lo2 };
+        x_lo2 + (h2 - lo2 as f64) * (x_hi2 - x_lo2)
+    };
+    (lower, upper)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::counts::TensorBuilder;
+    use rand::Rng;
+
+    #[test]
+    fn selected_quantiles_equal_sorted_quantiles() {
+        let mut rng = StdRng::seed_from_u64(3);
+        for n in [1usize, 2, 3, 7, 40, 1000, 1001] {
+            for (q1, q2) in [
+                (0.025, 0.975),
+                (0.0, 1.0),
+                (0.5, 0.5),
+                (0.1, 0.11),
+                (0.3, 0.9),
+            ] {
+                let mut v: Vec<f64> = (0..n)
+                    .map(|_| (rng.random::<f64>() * 20.0).round())
+                    .collect();
+                let mut sorted = v.clone();
+                sorted.sort_unstable_by(f64::total_cmp);
+                let want = (quantile_sorted(&sorted, q1), quantile_sorted(&sorted, q2));
+                assert_eq!(two_quantiles(&mut v, q1, q2), want, "n {n}, q {q1} {q2}");
+            }
+        }
+    }
 
     #[test]
     fn quantiles_match_numpy() {
