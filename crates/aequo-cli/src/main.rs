@@ -40,6 +40,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    aequo_data::alloc::tune_for_scans();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Audit(a) => audit::run(&a),

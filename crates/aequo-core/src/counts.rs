@@ -851,7 +851,13 @@ impl TensorBuilder {
     /// Counts one row at a slot computed from [`strides`](Self::strides) (the column-wise form
     /// of [`add`](Self::add)).
     #[inline]
-    pub fn add_at(&mut self, slot_index: usize, label: bool, prediction: bool, weight: Option<f64>) {
+    pub fn add_at(
+        &mut self,
+        slot_index: usize,
+        label: bool,
+        prediction: bool,
+        weight: Option<f64>,
+    ) {
         let s = slot(label, prediction);
         self.counts[slot_index][s] += 1;
         if let (Some((w, w2)), Some(x)) = (&mut self.weighted, weight) {
@@ -904,12 +910,36 @@ impl TensorBuilder {
     }
 
     /// The canonical tensor.
+    ///
+    /// Levels registered but never counted (a reader may register a whole dictionary at once)
+    /// are left out, so the levels are those of the counted rows however they were registered.
     pub fn finish(self) -> Result<CountTensor, CountsError> {
+        let k = self.names.len();
+        let mut counted: Vec<Vec<bool>> =
+            self.values.iter().map(|v| vec![false; v.len()]).collect();
+        for (old, c) in self.counts.iter().enumerate() {
+            if c.iter().any(|&x| x > 0) {
+                for a in 0..k {
+                    let code = (old / self.strides[a]) % self.capacity[a];
+                    if let Some(u) = counted[a].get_mut(code) {
+                        *u = true;
+                    }
+                }
+            }
+        }
         let attributes: Vec<Attribute> = self
             .names
             .iter()
             .zip(&self.values)
-            .map(|(n, v)| Attribute::new(n.clone(), v.iter().cloned()))
+            .zip(&counted)
+            .map(|((n, v), used)| {
+                let kept = v
+                    .iter()
+                    .zip(used)
+                    .filter(|(_, u)| **u)
+                    .map(|(l, _)| l.clone());
+                Attribute::new(n.clone(), kept)
+            })
             .collect();
         let mut out = CountTensor::new(attributes, self.weighted.is_some())?;
         if let Some(e) = &self.score_edges {
@@ -920,16 +950,13 @@ impl TensorBuilder {
             .iter()
             .zip(&self.values)
             .map(|(a, vals)| {
+                // An uncounted level maps nowhere; its cells hold no counts and are skipped.
                 vals.iter()
-                    .map(|l| {
-                        a.level_index(l)
-                            .expect("finish: every seen level is in the attribute")
-                    })
+                    .map(|l| a.level_index(l).unwrap_or(usize::MAX))
                     .collect()
             })
             .collect();
         let bins = self.score_edges.as_ref().map_or(0, |e| e.len() + 1);
-        let k = self.names.len();
         let mut codes = vec![0usize; k];
         'cells: for old in 0..self.counts.len() {
             for a in 0..k {
@@ -938,6 +965,9 @@ impl TensorBuilder {
                     continue 'cells; // unused capacity
                 }
                 codes[a] = maps[a][c];
+                if codes[a] == usize::MAX {
+                    continue 'cells; // an uncounted level: nothing to move
+                }
             }
             let to = out.cell(&codes).0;
             for s in 0..4 {
@@ -976,6 +1006,17 @@ mod tests {
 
     fn lv(s: &str) -> Level {
         Level::Value(s.to_owned())
+    }
+
+    #[test]
+    fn registered_but_uncounted_levels_are_dropped() {
+        let mut b = TensorBuilder::new(vec!["g".into()], false, None).unwrap();
+        let a = b.code(0, Some("a")).unwrap();
+        b.code(0, Some("never")).unwrap();
+        b.add(&[a], true, true, None);
+        let t = b.finish().unwrap();
+        assert_eq!(t.attributes()[0].levels, vec![lv("a"), Level::Missing]);
+        assert_eq!(t.total_rows(), 1);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod alloc;
 pub mod error;
 pub mod format;
 mod parallel;

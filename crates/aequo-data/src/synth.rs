@@ -283,7 +283,7 @@ pub fn write(
         }
         done += len as u64;
         if done % (2 * CHUNK) == 0 {
-            alloc::release_free_memory();
+            crate::alloc::release_free_memory();
         }
         progress(done);
     }
@@ -323,24 +323,5 @@ mod tests {
         assert_ne!(a, c);
         let d = chunk(7, CHUNK, 100);
         assert_ne!(a.column(1), d.column(1));
-    }
-}
-
-/// Returning freed memory to the operating system.
-///
-/// glibc's allocator keeps the buffers of finished Parquet row groups (whose sizes vary) in its
-/// heap instead of returning them, so writing 3·10⁷ rows grew to 210 MB although the writer
-/// holds one row group (~10 MB) at a time; `malloc_trim` after each row group keeps it flat.
-/// This is the only `unsafe` in aequo: a call with no arguments that can only release memory.
-#[allow(unsafe_code)]
-mod alloc {
-    /// Asks the allocator to return free heap memory (a no-op off glibc).
-    pub fn release_free_memory() {
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        // SAFETY: malloc_trim takes a padding size and only releases unused memory; it has no
-        // preconditions and does not touch live allocations.
-        unsafe {
-            libc::malloc_trim(0);
-        }
     }
 }

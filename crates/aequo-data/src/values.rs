@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Float64Type, Int32Type};
+use arrow_array::types::{Float64Type, Int32Type, Int64Type};
 use arrow_array::{Array, ArrayRef, StringArray};
 use arrow_schema::DataType;
 
@@ -264,6 +264,17 @@ impl Binary {
         if *t == DataType::Boolean && self.pos_label.is_none() {
             return Ok(array.as_boolean().iter().collect());
         }
+        // 0/1 integers without nulls, the usual label column: no cast, one vectorised check.
+        if self.pos_label.is_none() {
+            if let Some(ints) = array.as_primitive_opt::<Int64Type>() {
+                if ints.null_count() == 0 {
+                    let v = ints.values();
+                    if v.iter().fold(true, |ok, &x| ok & ((x == 0) | (x == 1))) {
+                        return Ok(v.iter().map(|&x| Some(x == 1)).collect());
+                    }
+                }
+            }
+        }
         let mut out = Vec::with_capacity(array.len());
         if is_numeric(t) {
             let f = arrow_cast::cast(array, &DataType::Float64)
@@ -419,6 +430,29 @@ impl TextColumn {
             codes: table,
         } = self
         {
+            // Every dictionary entry gets its code up front (a few per batch); entries no
+            // counted row uses are dropped by `TensorBuilder::finish`.
+            for (k, c) in table.iter_mut().enumerate() {
+                if *c == UNSET {
+                    *c = if values.is_null(k) {
+                        MISSING
+                    } else {
+                        let v = values.value(k).trim();
+                        if is_missing_text(v, na) {
+                            MISSING
+                        } else {
+                            code_of(v)?
+                        }
+                    };
+                }
+            }
+            if nulls.is_none() && !table.contains(&MISSING) {
+                // No missing value anywhere: a plain gather.
+                for (out, &k) in codes.iter_mut().zip(keys.iter()) {
+                    *out = table[k];
+                }
+                return Ok(0);
+            }
             for (i, out) in codes.iter_mut().enumerate() {
                 if let Some(n) = nulls.as_ref() {
                     if n.is_null(i) {

@@ -325,3 +325,24 @@ fn progress_adds_up_to_the_total() {
         assert_eq!(t.done.load(Ordering::SeqCst), total, "{path:?}");
     }
 }
+
+#[test]
+fn a_level_seen_only_in_dropped_rows_is_not_a_level() {
+    // "other" is in row group 9's dictionary, but its only row has no label and is dropped:
+    // whole dictionaries are registered at once, and uncounted levels must not survive.
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = rows(12_000, true);
+    data[9_100].sex = Some("other");
+    data[9_100].y = None;
+    let (csv, pq) = files(&data, dir.path());
+    let mut sp = spec();
+    sp.on_missing = OnMissing::Drop;
+    let (a, b) = (scan(&csv, &sp).unwrap(), with_threads(&pq, &sp, 2).unwrap());
+    assert_eq!(a.tensor, b.tensor);
+    let sex = &b.tensor.attributes()[0];
+    assert!(
+        !sex.levels.iter().any(|l| l.as_str() == Some("other")),
+        "{:?}",
+        sex.levels
+    );
+}
