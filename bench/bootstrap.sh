@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROWS="${1:-10000000}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-cargo build --release -q -p aequo-cli
+cargo build --release -q -p aequo-cli --no-default-features
 AEQUO="$CARGO_TARGET_DIR/release/aequo"
 DATA="${TMPDIR:-/tmp}/aequo-bench-$ROWS.parquet"
 [ -s "$DATA" ] || "$AEQUO" synth --rows "$ROWS" --out "$DATA" -q
