@@ -460,21 +460,8 @@ impl TextColumn {
                         continue;
                     }
                 }
-                let k = keys[i];
-                let mut c = table[k];
-                if c == UNSET {
-                    c = if values.is_null(k) {
-                        MISSING
-                    } else {
-                        let v = values.value(k).trim();
-                        if is_missing_text(v, na) {
-                            MISSING
-                        } else {
-                            code_of(v)?
-                        }
-                    };
-                    table[k] = c;
-                }
+                // Every entry has its code (filled above).
+                let c = table[keys[i]];
                 *out = if c == MISSING {
                     on_missing(&mut missing_rows)?
                 } else {
