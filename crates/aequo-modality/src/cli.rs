@@ -113,7 +113,7 @@ pub enum ModalityCommand {
     Score {
         /// The manifest the plan was made from.
         manifest: PathBuf,
-        /// Predictions: JSONL {"condition", "id", "prediction"} or CSV with those columns.
+        /// Predictions: JSONL {"condition", "id", "prediction"}, or CSV / Parquet (by extension) with those columns.
         predictions: PathBuf,
         /// Output directory.
         #[arg(long)]

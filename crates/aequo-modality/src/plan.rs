@@ -748,8 +748,81 @@ fn csv_fields(line: &str) -> Vec<String> {
     out
 }
 
-/// Reads predictions as (line, row): JSONL, or CSV when the file name ends in `.csv`.
+/// Reads a Parquet file of predictions (columns `condition`, `id`, `prediction`, optionally
+/// `label`, of any type that casts to text) as (row, prediction); rows are numbered from 1.
+fn read_parquet_predictions(path: &Path) -> Result<Vec<(usize, Prediction)>> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::Array;
+    let file = std::fs::File::open(path).map_err(|source| ModalityError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bad = |row: usize, e: &dyn std::fmt::Display| parse_err(path, row, e.to_string());
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| bad(0, &format!("not a Parquet file ({e})")))?
+        .build()
+        .map_err(|e| bad(0, &e))?;
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| bad(rows.len() + 1, &e))?;
+        let text = |name: &str| -> Result<Option<arrow_array::ArrayRef>> {
+            let Ok(i) = batch.schema().index_of(name) else {
+                return Ok(None);
+            };
+            arrow_cast::cast(batch.column(i), &arrow_schema::DataType::Utf8)
+                .map(Some)
+                .map_err(|e| bad(0, &format!("column '{name}' cannot be read as text ({e})")))
+        };
+        let (Some(c), Some(i), Some(p)) = (text("condition")?, text("id")?, text("prediction")?)
+        else {
+            return Err(bad(
+                0,
+                &"a Parquet predictions file needs columns condition, id, prediction (and optionally label)",
+            ));
+        };
+        let l = text("label")?;
+        let (c, i, p) = (
+            c.as_string::<i32>(),
+            i.as_string::<i32>(),
+            p.as_string::<i32>(),
+        );
+        for r in 0..batch.num_rows() {
+            let row = rows.len() + 1;
+            let get = |a: &arrow_array::StringArray, what: &str| {
+                if a.is_null(r) {
+                    Err(bad(row, &format!("the {what} is missing")))
+                } else {
+                    Ok(a.value(r).to_owned())
+                }
+            };
+            let label = l
+                .as_ref()
+                .map(|l| l.as_string::<i32>())
+                .filter(|l| !l.is_null(r))
+                .map(|l| l.value(r).to_owned());
+            rows.push((
+                row,
+                Prediction {
+                    condition: get(c, "condition")?,
+                    id: ItemId(get(i, "id")?),
+                    prediction: get(p, "prediction")?,
+                    label,
+                },
+            ));
+        }
+    }
+    Ok(rows)
+}
+
+/// Reads predictions as (line, row): JSONL, CSV when the file name ends in `.csv`, Parquet when
+/// it ends in `.parquet` (then "line" is the 1-based row).
 pub fn read_predictions(path: &Path) -> Result<Vec<(usize, Prediction)>> {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+    {
+        return read_parquet_predictions(path);
+    }
     let text = std::fs::read_to_string(path).map_err(|source| ModalityError::Io {
         path: path.to_path_buf(),
         source,

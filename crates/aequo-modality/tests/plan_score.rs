@@ -196,9 +196,58 @@ fn jsonl_and_csv_predictions_read_the_same() {
     let a = align(&plan, &jsonl, &read_predictions(&jsonl).expect("jsonl")).expect("aligned");
     let b = align(&plan, &csv, &read_predictions(&csv).expect("csv")).expect("aligned");
     assert_eq!(a, b);
+    // The same rows as Parquet, with the id as an integer column.
+    let pq = dir.path().join("p.parquet");
+    write_parquet(&pq, &preds, true);
+    let c = align(&plan, &pq, &read_predictions(&pq).expect("parquet")).expect("aligned");
+    assert_eq!(a, c);
+    write_parquet(&pq, &preds, false);
+    let e = read_predictions(&pq).unwrap_err().to_string();
+    assert!(e.contains("needs columns condition, id, prediction"), "{e}");
+    std::fs::write(&pq, "not parquet").expect("write");
+    assert!(read_predictions(&pq)
+        .unwrap_err()
+        .to_string()
+        .contains("not a Parquet file"));
     std::fs::write(&csv, "cond,id\nx,y\n").expect("write");
     assert!(matches!(
         read_predictions(&csv),
         Err(ModalityError::Parse { .. })
     ));
+}
+
+/// Writes predictions as Parquet: condition, id (as integers when they all parse), prediction;
+/// without the prediction column when `with_prediction` is false.
+fn write_parquet(path: &Path, preds: &[Prediction], with_prediction: bool) {
+    use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+    use std::sync::Arc;
+    let ids: Option<Vec<i64>> = preds.iter().map(|p| p.id.0.parse().ok()).collect();
+    let id: ArrayRef = match ids {
+        Some(v) => Arc::new(Int64Array::from(v)),
+        None => Arc::new(StringArray::from_iter_values(
+            preds.iter().map(|p| p.id.0.clone()),
+        )),
+    };
+    let mut cols: Vec<(&str, ArrayRef)> = vec![
+        (
+            "condition",
+            Arc::new(StringArray::from_iter_values(
+                preds.iter().map(|p| p.condition.clone()),
+            )),
+        ),
+        ("id", id),
+    ];
+    if with_prediction {
+        cols.push((
+            "prediction",
+            Arc::new(StringArray::from_iter_values(
+                preds.iter().map(|p| p.prediction.clone()),
+            )),
+        ));
+    }
+    let batch = RecordBatch::try_from_iter(cols).expect("batch");
+    let f = std::fs::File::create(path).expect("create");
+    let mut w = parquet::arrow::ArrowWriter::try_new(f, batch.schema(), None).expect("writer");
+    w.write(&batch).expect("write");
+    w.close().expect("close");
 }
