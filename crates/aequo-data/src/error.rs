@@ -135,4 +135,97 @@ pub enum DataError {
         /// The cause.
         message: String,
     },
+    /// The SQL engine (DataFusion or Ballista) could not plan or run the query; its message.
+    #[error("sql ({engine}): {message}")]
+    Sql {
+        /// "datafusion" or "ballista".
+        engine: &'static str,
+        /// The engine's message.
+        message: String,
+    },
+    /// A table of a SQL source could not be registered.
+    #[error("cannot register table '{name}' from {path}: {message}")]
+    SqlTable {
+        /// The table's name in the query.
+        name: String,
+        /// Its file (or directory of files).
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A column the audit needs is not in the query's result.
+    #[error("the query's result has no column named '{column}'{hint}; its columns are: {available} (unquoted SQL identifiers are lowercased: write \"Name\" for a column with capitals)")]
+    SqlUnknownColumn {
+        /// The name asked for.
+        column: String,
+        /// A "did you mean" hint (may be empty).
+        hint: String,
+        /// The columns of the result.
+        available: String,
+    },
+    /// A value of the query's result that cannot be used in its role.
+    #[error("query result, column '{column}': {problem} (value: {value}){hint}")]
+    SqlBadValue {
+        /// The column.
+        column: String,
+        /// The offending value.
+        value: String,
+        /// What is wrong.
+        problem: String,
+        /// What to do (may be empty).
+        hint: String,
+    },
+    /// A column of the query's result whose type cannot serve its role.
+    #[error(
+        "query result: column '{column}' has type {found}, which cannot be used as {role}; {hint}"
+    )]
+    SqlWrongType {
+        /// The column.
+        column: String,
+        /// Its type.
+        found: String,
+        /// Its role.
+        role: &'static str,
+        /// What would work.
+        hint: String,
+    },
+    /// A binary column of the query's result with more than two distinct values.
+    #[error("query result, column '{column}': the {role} has more than two distinct values ({values}); a binary audit needs exactly two — binarise the column first (a CASE in the query), or give --pos-label and keep only two values")]
+    SqlNotBinary {
+        /// The column.
+        column: String,
+        /// Its role.
+        role: &'static str,
+        /// The values seen.
+        values: String,
+    },
+    /// Missing labels, predictions, scores or weights in the query's result under
+    /// `--on-missing error`.
+    #[error("query result, column '{column}': {rows} rows have no value; pass --on-missing drop to skip such rows (they are counted and reported), or filter them in the query")]
+    SqlMissingValue {
+        /// The column.
+        column: String,
+        /// How many rows miss it.
+        rows: u64,
+    },
+    /// The query returned no rows.
+    #[error("the query returned no rows: {query}")]
+    SqlNoRows {
+        /// The query.
+        query: String,
+    },
+    /// The query's result could not be counted into a tensor.
+    #[error("query result: {source}")]
+    SqlCounts {
+        /// The cause.
+        source: aequo_core::counts::CountsError,
+    },
+    /// A part of the audit that a SQL source does not support (yet).
+    #[error("{what} is not supported with a SQL source; {hint}")]
+    SqlUnsupported {
+        /// What was asked for.
+        what: String,
+        /// What to do instead.
+        hint: String,
+    },
 }
