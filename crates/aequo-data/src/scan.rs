@@ -670,6 +670,57 @@ fn count_columns(
         path: path.to_owned(),
         source,
     };
+    // The usual case — every attribute a dictionary column with no missing value — in one
+    // pass: a row's slot is the sum of its entries' code × stride, looked up per entry.
+    if texts.iter().all(|t| matches!(t, TextColumn::Dict { .. })) {
+        let mut fused = true;
+        for (a, t) in texts.iter_mut().enumerate() {
+            if t.dictionary(na, |v| builder.code(a, Some(v)).map_err(code_error))?
+                .is_none()
+            {
+                fused = false;
+                break;
+            }
+        }
+        if fused {
+            // Every level is registered: the strides are final for this batch.
+            let strides = builder.strides().to_vec();
+            let mut parts: Vec<(Vec<usize>, &[usize])> = Vec::with_capacity(texts.len());
+            for (t, &stride) in texts.iter().zip(&strides) {
+                let (codes, keys) = t.coded_dictionary().expect("coded above");
+                parts.push((codes.iter().map(|&c| c as usize * stride).collect(), keys));
+            }
+            if weights.is_none() && scores.is_none() {
+                // Unweighted, no score: slots attribute by attribute, then the counts.
+                let mut slots = vec![0usize; n];
+                for (mult, keys) in &parts {
+                    for (s, &k) in slots.iter_mut().zip(keys.iter()) {
+                        *s += mult[k];
+                    }
+                }
+                builder.add_all_at(&slots, labels, preds);
+                state.rows_used += n as u64;
+                state.rows_read += n as u64;
+                return Ok(());
+            }
+            let weights = weights.as_deref();
+            for i in 0..n {
+                let slot: usize = parts.iter().map(|(mult, keys)| mult[keys[i]]).sum();
+                let (y, p) = (labels[i].unwrap_or_default(), preds[i].unwrap_or_default());
+                builder.add_at(slot, y, p, weights.and_then(|w| w[i]));
+                if let Some(s) = scores.as_ref().and_then(|s| s[i]) {
+                    builder.add_score_at(slot, y, s);
+                    state.score_range = Some(match state.score_range {
+                        None => (s, s),
+                        Some((lo, hi)) => (lo.min(s), hi.max(s)),
+                    });
+                }
+            }
+            state.rows_used += n as u64;
+            state.rows_read += n as u64;
+            return Ok(());
+        }
+    }
     let mut columns = vec![vec![0u32; n]; texts.len()];
     for (a, (t, codes)) in texts.iter_mut().zip(&mut columns).enumerate() {
         // Two closures register levels (values, and the missing level): they share the builder.

@@ -401,6 +401,48 @@ impl TextColumn {
         Ok(TextColumn::Plain(as_text(array, at, role)?))
     }
 
+    /// For a dictionary column with no missing value (no null, no entry that reads as
+    /// missing): codes every entry (see [`coded_dictionary`](Self::coded_dictionary)), for a
+    /// fused counting loop. `Ok(None)` for any other column (nothing registered).
+    pub fn dictionary<E>(
+        &mut self,
+        na: &[String],
+        mut code_of: impl FnMut(&str) -> Result<u32, E>,
+    ) -> Result<Option<()>, E> {
+        let TextColumn::Dict {
+            nulls,
+            values,
+            codes: table,
+            ..
+        } = self
+        else {
+            return Ok(None);
+        };
+        if nulls.is_some()
+            || values.null_count() > 0
+            || (0..values.len()).any(|k| is_missing_text(values.value(k).trim(), na))
+        {
+            return Ok(None);
+        }
+        for (k, c) in table.iter_mut().enumerate() {
+            if *c == UNSET {
+                *c = code_of(values.value(k).trim())?;
+            }
+        }
+        Ok(Some(()))
+    }
+
+    /// A dictionary column's codes by entry and the rows' entries, once
+    /// [`dictionary`](Self::dictionary) has coded it.
+    pub fn coded_dictionary(&self) -> Option<(&[u32], &[usize])> {
+        match self {
+            TextColumn::Dict { keys, codes, .. } if !codes.contains(&UNSET) => {
+                Some((codes.as_slice(), keys.as_slice()))
+            }
+            _ => None,
+        }
+    }
+
     /// The levels of all rows, column-wise: `codes[i]`, with missing values coded by
     /// `missing` (called once, only if a row is missing). Returns the number of missing rows.
     pub fn levels<E>(

@@ -346,3 +346,32 @@ fn a_level_seen_only_in_dropped_rows_is_not_a_level() {
         sex.levels
     );
 }
+
+#[test]
+fn dictionary_columns_without_missing_values_count_the_same() {
+    // No missing sensitive value: the Parquet scan takes the fused one-pass loop (dictionary
+    // entries × strides), the CSV scan the column-wise one.
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = rows(10_000, true);
+    for (i, r) in data.iter_mut().enumerate() {
+        r.sex = Some(if i % 3 == 0 { "female" } else { " male " });
+        r.race = Some(["a", "b", "c"][(i / 7) % 3]);
+    }
+    let (csv, pq) = files(&data, dir.path());
+    let base = scan(&csv, &spec()).unwrap();
+    for threads in [1, 3] {
+        let s = with_threads(&pq, &spec(), threads).unwrap();
+        assert_eq!(s.tensor, base.tensor);
+        assert_eq!(s.score_range, base.score_range);
+    }
+    assert_eq!(base.tensor.total_rows(), 10_000);
+    assert_eq!(base.summary.missing_sensitive["race"], 0);
+    // Unweighted, with a prediction column: the counting loop without weights or scores.
+    let mut sp = spec();
+    sp.weight = None;
+    sp.score_bins = None;
+    sp.prediction = Prediction::Column("p".into());
+    let base = scan(&csv, &sp).unwrap();
+    assert!(!base.tensor.is_weighted());
+    assert_eq!(with_threads(&pq, &sp, 2).unwrap().tensor, base.tensor);
+}
