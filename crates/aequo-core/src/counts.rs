@@ -465,6 +465,21 @@ impl CountTensor {
         }
     }
 
+    /// Adds `rows` scores of one label that fell in histogram bin `bin` of a cell: the
+    /// pre-aggregated form of [`add_score`](Self::add_score) (e.g. from a SQL `GROUP BY` over
+    /// the bin). A no-op without a histogram.
+    ///
+    /// # Panics
+    /// If `bin` is not below the number of bins (`edges.len() + 1`): callers compute it from the
+    /// tensor's own edges.
+    pub fn add_score_counts(&mut self, cell: CellIndex, label: bool, bin: usize, rows: u64) {
+        if let Some(h) = &mut self.scores {
+            let bins = h.bins();
+            assert!(bin < bins, "score bin out of range");
+            h.counts[(cell.0 * 2 + usize::from(label)) * bins + bin] += rows;
+        }
+    }
+
     /// Adds pre-aggregated counts to a cell (e.g. from a SQL `GROUP BY`).
     pub fn add_counts(
         &mut self,
@@ -1126,6 +1141,22 @@ mod tests {
         // cell a: label0 bin0 = 1, label1 bin1 = 1; cell b: label1 bin1 = 1
         assert_eq!(&h.counts[0..4], &[1, 0, 0, 1]);
         assert_eq!(&h.counts[4..8], &[0, 0, 0, 1]);
+    }
+
+    #[test]
+    fn score_counts_equal_repeated_scores() {
+        let mut one_by_one = CountTensor::new(vec![Attribute::new("g", [lv("a"), lv("b")])], false)
+            .unwrap()
+            .with_score_bins(vec![0.25, 0.5]);
+        let mut counted = one_by_one.clone();
+        let b = one_by_one.cell(&[1]);
+        for s in [0.1, 0.3, 0.3, 0.9] {
+            one_by_one.add_score(b, true, s);
+        }
+        counted.add_score_counts(b, true, 0, 1);
+        counted.add_score_counts(b, true, 1, 2);
+        counted.add_score_counts(b, true, 2, 1);
+        assert_eq!(one_by_one, counted);
     }
 
     /// A random tensor over 2 attributes with levels drawn from small alphabets.
