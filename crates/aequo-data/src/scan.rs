@@ -15,7 +15,7 @@ use crate::error::DataError;
 use crate::format::Format;
 use crate::parallel;
 use crate::read;
-use crate::values::{as_text, is_missing_text, numeric, At, Binary, TextColumn};
+use crate::values::{as_text, is_missing_text, numeric, At, Binary, Keys, TextColumn};
 
 /// Where the prediction comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -685,7 +685,7 @@ fn count_columns(
         if fused {
             // Every level is registered: the strides are final for this batch.
             let strides = builder.strides().to_vec();
-            let mut parts: Vec<(Vec<usize>, &[usize])> = Vec::with_capacity(texts.len());
+            let mut parts: Vec<(Vec<usize>, &Keys)> = Vec::with_capacity(texts.len());
             for (t, &stride) in texts.iter().zip(&strides) {
                 let (codes, keys) = t.coded_dictionary().expect("coded above");
                 parts.push((codes.iter().map(|&c| c as usize * stride).collect(), keys));
@@ -694,8 +694,18 @@ fn count_columns(
                 // Unweighted, no score: slots attribute by attribute, then the counts.
                 let mut slots = vec![0usize; n];
                 for (mult, keys) in &parts {
-                    for (s, &k) in slots.iter_mut().zip(keys.iter()) {
-                        *s += mult[k];
+                    match keys {
+                        Keys::I32(k) => {
+                            for (s, &k) in slots.iter_mut().zip(k.iter()) {
+                                // Keys of non-null rows are valid positions (arrow checks).
+                                *s += mult[k as usize];
+                            }
+                        }
+                        Keys::Positions(k) => {
+                            for (s, &k) in slots.iter_mut().zip(k.iter()) {
+                                *s += mult[k];
+                            }
+                        }
                     }
                 }
                 builder.add_all_at(&slots, labels, preds);
@@ -705,7 +715,7 @@ fn count_columns(
             }
             let weights = weights.as_deref();
             for i in 0..n {
-                let slot: usize = parts.iter().map(|(mult, keys)| mult[keys[i]]).sum();
+                let slot: usize = parts.iter().map(|(mult, keys)| mult[keys.get(i)]).sum();
                 let (y, p) = (labels[i].unwrap_or_default(), preds[i].unwrap_or_default());
                 builder.add_at(slot, y, p, weights.and_then(|w| w[i]));
                 if let Some(s) = scores.as_ref().and_then(|s| s[i]) {
@@ -869,14 +879,19 @@ fn count_batch(
         }
     }
     let binary = spec.task == Task::Binary;
-    let labels = if binary {
-        label.parse(column(batch, &spec.label), at_of(&spec.label), na)?
+    let (labels, labels_complete) = if binary {
+        label.parse_known(column(batch, &spec.label), at_of(&spec.label), na)?
     } else {
-        vec![Some(false); n]
+        (vec![Some(false); n], true)
     };
+    let mut preds_complete = false;
     let (preds, scores) = match &spec.prediction {
         _ if !binary => (vec![Some(false); n], None),
-        Prediction::Column(c) => (pred.parse(column(batch, c), at_of(c), na)?, None),
+        Prediction::Column(c) => {
+            let (p, known) = pred.parse_known(column(batch, c), at_of(c), na)?;
+            preds_complete = known;
+            (p, None)
+        }
         Prediction::Score {
             column: c,
             threshold,
@@ -932,8 +947,8 @@ fn count_batch(
     // Whether every row has its label, prediction and weight (the usual case): then no row
     // needs the per-row check below.
     let complete = binary
-        && labels.iter().all(Option::is_some)
-        && preds.iter().all(Option::is_some)
+        && (labels_complete || labels.iter().all(Option::is_some))
+        && (preds_complete || preds.iter().all(Option::is_some))
         && weights
             .as_ref()
             .is_none_or(|w| w.iter().all(Option::is_some));

@@ -254,15 +254,27 @@ impl Binary {
     }
 
     /// Parses one batch's column; `None` marks a missing value.
+    #[cfg_attr(not(feature = "sql"), allow(dead_code))] // the SQL reader's
     pub fn parse(
         &mut self,
         array: &ArrayRef,
         at: At<'_>,
         na: &[String],
     ) -> Result<Vec<Option<bool>>, DataError> {
+        self.parse_known(array, at, na).map(|(v, _)| v)
+    }
+
+    /// [`parse`](Self::parse), and `true` when the column is known to have no missing value
+    /// (its fast paths know it without another pass; `false` = not known).
+    pub fn parse_known(
+        &mut self,
+        array: &ArrayRef,
+        at: At<'_>,
+        na: &[String],
+    ) -> Result<(Vec<Option<bool>>, bool), DataError> {
         let t = array.data_type();
         if *t == DataType::Boolean && self.pos_label.is_none() {
-            return Ok(array.as_boolean().iter().collect());
+            return Ok((array.as_boolean().iter().collect(), false));
         }
         // 0/1 integers without nulls, the usual label column: no cast, one vectorised check.
         if self.pos_label.is_none() {
@@ -270,7 +282,7 @@ impl Binary {
                 if ints.null_count() == 0 {
                     let v = ints.values();
                     if v.iter().fold(true, |ok, &x| ok & ((x == 0) | (x == 1))) {
-                        return Ok(v.iter().map(|&x| Some(x == 1)).collect());
+                        return Ok((v.iter().map(|&x| Some(x == 1)).collect(), true));
                     }
                 }
             }
@@ -306,7 +318,7 @@ impl Binary {
                         if pos.is_some() && any_one {
                             self.positive_seen = true;
                         }
-                        return Ok(v.iter().map(|&x| Some(x == one)).collect());
+                        return Ok((v.iter().map(|&x| Some(x == one)).collect(), true));
                     }
                 }
             }
@@ -332,7 +344,7 @@ impl Binary {
                     }),
                 });
             }
-            return Ok(out);
+            return Ok((out, false));
         }
         if !(is_text(t) || *t == DataType::Boolean) {
             return Err(at.wrong_type(t, self.role, "give 0/1, booleans or text with --pos-label"));
@@ -350,7 +362,7 @@ impl Binary {
                 )?),
             });
         }
-        Ok(out)
+        Ok((out, false))
     }
 }
 
@@ -360,9 +372,9 @@ impl Binary {
 /// entry's code is looked up the first time a row uses it, so that a level seen only in dropped
 /// rows (or only in the dictionary) never enters the tensor.
 pub(crate) enum TextColumn {
-    /// Dictionary keys (normalised to positions) over text values.
+    /// Dictionary keys over text values.
     Dict {
-        keys: Vec<usize>,
+        keys: Keys,
         nulls: Option<arrow_buffer::NullBuffer>,
         values: StringArray,
         /// Per dictionary entry: `UNSET`, `MISSING` or the level's code.
@@ -370,6 +382,25 @@ pub(crate) enum TextColumn {
     },
     /// Plain text.
     Plain(StringArray),
+}
+
+/// A dictionary column's keys: Parquet's `Int32` keys as they are, others as positions.
+pub(crate) enum Keys {
+    /// Int32 keys (valid positions wherever the row is not null).
+    I32(arrow_buffer::ScalarBuffer<i32>),
+    /// Positions from arrow's key normalisation.
+    Positions(Vec<usize>),
+}
+
+impl Keys {
+    /// The dictionary position of row `i` (meaningless for a null row).
+    #[inline]
+    pub fn get(&self, i: usize) -> usize {
+        match self {
+            Keys::I32(k) => k[i].max(0) as usize,
+            Keys::Positions(k) => k[i],
+        }
+    }
 }
 
 const UNSET: u32 = u32::MAX;
@@ -380,16 +411,11 @@ impl TextColumn {
     pub fn new(array: &ArrayRef, at: At<'_>, role: &'static str) -> Result<TextColumn, DataError> {
         if let Some(d) = array.as_any_dictionary_opt() {
             let values = as_text(d.values(), at, role)?;
-            // Int32 keys (what Parquet gives) are widened directly; other key types through
+            // Int32 keys (what Parquet gives) are kept as they are; other key types through
             // arrow's normalisation.
             let keys = match array.as_dictionary_opt::<Int32Type>() {
-                Some(d) => d
-                    .keys()
-                    .values()
-                    .iter()
-                    .map(|&k| k.max(0) as usize)
-                    .collect(),
-                None => d.normalized_keys(),
+                Some(d) => Keys::I32(d.keys().values().clone()),
+                None => Keys::Positions(d.normalized_keys()),
             };
             return Ok(TextColumn::Dict {
                 keys,
@@ -434,10 +460,10 @@ impl TextColumn {
 
     /// A dictionary column's codes by entry and the rows' entries, once
     /// [`dictionary`](Self::dictionary) has coded it.
-    pub fn coded_dictionary(&self) -> Option<(&[u32], &[usize])> {
+    pub fn coded_dictionary(&self) -> Option<(&[u32], &Keys)> {
         match self {
             TextColumn::Dict { keys, codes, .. } if !codes.contains(&UNSET) => {
-                Some((codes.as_slice(), keys.as_slice()))
+                Some((codes.as_slice(), keys))
             }
             _ => None,
         }
@@ -490,8 +516,8 @@ impl TextColumn {
             }
             if nulls.is_none() && !table.contains(&MISSING) {
                 // No missing value anywhere: a plain gather.
-                for (out, &k) in codes.iter_mut().zip(keys.iter()) {
-                    *out = table[k];
+                for (i, out) in codes.iter_mut().enumerate() {
+                    *out = table[keys.get(i)];
                 }
                 return Ok(0);
             }
@@ -503,7 +529,7 @@ impl TextColumn {
                     }
                 }
                 // Every entry has its code (filled above).
-                let c = table[keys[i]];
+                let c = table[keys.get(i)];
                 *out = if c == MISSING {
                     on_missing(&mut missing_rows)?
                 } else {
@@ -548,7 +574,7 @@ impl TextColumn {
                 if nulls.as_ref().is_some_and(|n| n.is_null(i)) {
                     return Ok(None);
                 }
-                let k = keys[i];
+                let k = keys.get(i);
                 if codes[k] == UNSET {
                     codes[k] = match text(values, k, na) {
                         None => MISSING,
