@@ -57,8 +57,10 @@ pub enum MissingPolicy {
 #[derive(Args, Debug)]
 #[command(group = clap::ArgGroup::new("prediction").required(true).args(["pred", "score"]))]
 pub struct AuditArgs {
-    /// The input file (CSV, TSV, Parquet, Arrow IPC or NDJSON).
-    pub file: PathBuf,
+    /// The input file (CSV, TSV, Parquet, Arrow IPC or NDJSON); not given with --sql.
+    #[cfg_attr(feature = "sql", arg(required_unless_present = "sql"))]
+    #[cfg_attr(not(feature = "sql"), arg(required = true))]
+    pub file: Option<PathBuf>,
     /// The label (ground truth) column.
     #[arg(long)]
     pub label: String,
@@ -156,6 +158,20 @@ pub struct AuditArgs {
     /// The input's format, when the file name does not tell it.
     #[arg(long)]
     pub input_format: Option<String>,
+    /// Audit the result of this SQL query instead of a file, run by DataFusion (or Ballista,
+    /// see --cluster); its tables are named with --table. See docs/sql.md.
+    #[cfg(feature = "sql")]
+    #[arg(long, value_name = "QUERY", conflicts_with = "file")]
+    pub sql: Option<String>,
+    /// A table of the --sql query: NAME=PATH, a file or a directory of files (repeatable).
+    #[cfg(feature = "sql")]
+    #[arg(long = "table", value_name = "NAME=PATH", requires = "sql")]
+    pub tables: Vec<String>,
+    /// Run the --sql query on Ballista: 'standalone' (a scheduler and an executor in this
+    /// process) or a running cluster's scheduler, df://HOST:PORT.
+    #[cfg(feature = "ballista")]
+    #[arg(long, value_name = "standalone|df://HOST:PORT", requires = "sql")]
+    pub cluster: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
@@ -340,7 +356,7 @@ pub fn run(a: &AuditArgs) -> anyhow::Result<()> {
         s.summary,
         &options,
     )
-    .with_context(|| format!("cannot audit {}", a.file.display()))?;
+    .with_context(|| format!("cannot audit {}", a.input_name()))?;
     for d in &discovery {
         result.subgroups.push(
             aequo_core::subgroup::discover(&s.tensor, d)
@@ -361,14 +377,71 @@ pub fn run(a: &AuditArgs) -> anyhow::Result<()> {
 
 /// Scans the input file with a progress bar (on a terminal, unless `--quiet`).
 fn scan_file(a: &AuditArgs, spec: &ScanSpec) -> anyhow::Result<Scan> {
+    #[cfg(feature = "sql")]
+    if let Some(query) = &a.sql {
+        return scan_query(a, query, spec);
+    }
+    let file = a.file.as_deref().context("give the input file")?;
     let bar = progress::ScanBar::new(a.quiet);
     let options = ScanOptions {
         threads: a.threads.unwrap_or(0),
         progress: Some(&bar),
     };
-    let s = scan_with(&a.file, spec, &options);
+    let s = scan_with(file, spec, &options);
     bar.finish();
     Ok(s?)
+}
+
+impl AuditArgs {
+    /// The input as the user named it: the file, or the SQL query.
+    fn input_name(&self) -> String {
+        #[cfg(feature = "sql")]
+        if let Some(query) = &self.sql {
+            return format!("the query '{query}'");
+        }
+        self.file
+            .as_deref()
+            .map_or_else(String::new, |f| f.display().to_string())
+    }
+}
+
+/// Runs `--sql` on DataFusion, or on Ballista with `--cluster`.
+#[cfg(feature = "sql")]
+fn scan_query(a: &AuditArgs, query: &str, spec: &ScanSpec) -> anyhow::Result<Scan> {
+    use aequo_data::{scan_sql, Engine, SqlSource};
+    let mut tables = Vec::new();
+    for t in &a.tables {
+        let Some((name, path)) = t.split_once('=') else {
+            bail!("--table '{t}' must be NAME=PATH, e.g. loans=data/loans.parquet");
+        };
+        tables.push((name.trim().to_owned(), PathBuf::from(path.trim())));
+    }
+    #[cfg(feature = "ballista")]
+    let engine = match a.cluster.as_deref() {
+        None => Engine::DataFusion,
+        Some("standalone") => Engine::BallistaStandalone,
+        Some(url) => Engine::BallistaRemote(url.to_owned()),
+    };
+    #[cfg(not(feature = "ballista"))]
+    let engine = Engine::DataFusion;
+    // Exact per-score counts (AUC, ROC, calibration by group) cannot come out of a GROUP BY of
+    // bounded size; the thresholded audit and the score histogram can.
+    let mut spec = spec.clone();
+    let dropped_score_metrics =
+        spec.exact_scores && matches!(spec.prediction, Prediction::Score { .. });
+    spec.exact_scores = false;
+    let source = SqlSource {
+        tables,
+        query: query.to_owned(),
+        engine,
+    };
+    let mut s = scan_sql(&source, &spec)?;
+    if dropped_score_metrics {
+        s.summary.warnings.push(
+            "score metrics by group (AUC, ROC, calibration) are not computed for a --sql source; audit a file for them".into(),
+        );
+    }
+    Ok(s)
 }
 
 /// Regression and multiclass audits: JSON or a terminal table.
@@ -392,7 +465,7 @@ fn run_task(a: &AuditArgs, spec: &ScanSpec) -> anyhow::Result<()> {
                 _ => aequo_report::multiclass_table(&r),
             }
         }
-        _ => bail!("{}: no rows to audit", a.file.display()),
+        _ => bail!("{}: no rows to audit", a.input_name()),
     };
     output::emit(&text, a.out.as_deref(), a.quiet)
 }
