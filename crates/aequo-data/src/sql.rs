@@ -411,7 +411,18 @@ async fn run(
     plan: &Plan,
 ) -> Result<Option<RecordBatch>, DataError> {
     let engine = source.engine.name();
-    let fail = |e| engine_error(engine, e);
+    // A remote context connects lazily: an unreachable scheduler shows up at the first query.
+    let fail = |e: DataFusionError| {
+        match &source.engine {
+        Engine::BallistaRemote(url) if e.to_string().contains("connect") => DataError::Sql {
+            engine,
+            message: format!(
+                "cannot reach a Ballista scheduler at {url} ({e}); is one running there? (see docs/sql.md)"
+            ),
+        },
+        _ => engine_error(engine, e),
+    }
+    };
     let ctx = context(&source.engine).await.map_err(fail)?;
     for (name, path) in &source.tables {
         register(&ctx, name, path, spec.format).await?;

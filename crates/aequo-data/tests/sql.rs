@@ -765,5 +765,18 @@ mod ballista {
             &spec(),
         );
         assert!(e.to_string().contains("df://"), "{e}");
+        // Nothing listens on port 1.
+        let e = sql_err(
+            &all_of(
+                &f.parquet,
+                Engine::BallistaRemote("df://localhost:1".into()),
+            ),
+            &spec(),
+        );
+        assert!(
+            e.to_string()
+                .contains("cannot reach a Ballista scheduler at df://localhost:1"),
+            "{e}"
+        );
     }
 }
