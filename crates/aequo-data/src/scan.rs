@@ -211,31 +211,9 @@ pub enum ProgressUnit {
     Bytes,
 }
 
-/// Reads `path` according to `spec` into a tensor in one streamed pass, with `options`.
-///
-/// Parquet row groups are counted in parallel (one tensor per row group, merged in file order,
-/// so that the result, weighted sums included, is the same for any number of threads); binary
-/// audits only — regression, multiclass and exact scores read sequentially. Other formats decode
-/// on one thread while another counts.
-pub fn scan_with(path: &Path, spec: &ScanSpec, options: &ScanOptions) -> Result<Scan, DataError> {
-    let format = match spec.format {
-        Some(f) => f,
-        None => Format::from_path(path)?,
-    };
-    let names = read::column_names(path, format)?;
-    let find = |column: &str| -> Result<usize, DataError> {
-        names
-            .iter()
-            .position(|n| n == column)
-            .ok_or_else(|| DataError::UnknownColumn {
-                path: path.to_owned(),
-                column: column.to_owned(),
-                hint: did_you_mean(column, &names),
-                available: names.join(", "),
-            })
-    };
-
-    // Roles, each column at most once.
+/// The columns in their roles (label, prediction or score, weight, sensitive, discovery), each
+/// column at most once.
+pub(crate) fn roles(spec: &ScanSpec) -> Result<Vec<(&str, &'static str)>, DataError> {
     let (pred_col, pred_role) = match &spec.prediction {
         Prediction::Column(c) => (c.as_str(), "prediction"),
         Prediction::Score { column, .. } => (column.as_str(), "score"),
@@ -260,6 +238,34 @@ pub fn scan_with(path: &Path, spec: &ScanSpec, options: &ScanOptions) -> Result<
             });
         }
     }
+    Ok(roles)
+}
+
+/// Reads `path` according to `spec` into a tensor in one streamed pass, with `options`.
+///
+/// Parquet row groups are counted in parallel (one tensor per row group, merged in file order,
+/// so that the result, weighted sums included, is the same for any number of threads); binary
+/// audits only — regression, multiclass and exact scores read sequentially. Other formats decode
+/// on one thread while another counts.
+pub fn scan_with(path: &Path, spec: &ScanSpec, options: &ScanOptions) -> Result<Scan, DataError> {
+    let format = match spec.format {
+        Some(f) => f,
+        None => Format::from_path(path)?,
+    };
+    let names = read::column_names(path, format)?;
+    let find = |column: &str| -> Result<usize, DataError> {
+        names
+            .iter()
+            .position(|n| n == column)
+            .ok_or_else(|| DataError::UnknownColumn {
+                path: path.to_owned(),
+                column: column.to_owned(),
+                hint: did_you_mean(column, &names),
+                available: names.join(", "),
+            })
+    };
+
+    let roles = roles(spec)?;
     let mut warnings = Vec::new();
     let mut indices = Vec::new();
     for (c, _) in &roles {

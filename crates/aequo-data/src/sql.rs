@@ -193,33 +193,12 @@ fn check_engine(engine: &Engine) -> Result<(), DataError> {
     Ok(())
 }
 
-/// The columns in their roles, each at most once (as the embedded scan checks).
+/// The columns in their roles, each at most once (the embedded scan's check).
 fn roles(spec: &ScanSpec) -> Result<Vec<(String, &'static str)>, DataError> {
-    let (pred_col, pred_role) = match &spec.prediction {
-        Prediction::Column(c) => (c.as_str(), "prediction"),
-        Prediction::Score { column, .. } => (column.as_str(), "score"),
-    };
-    let mut roles: Vec<(&str, &'static str)> =
-        vec![(spec.label.as_str(), "label"), (pred_col, pred_role)];
-    if let Some(w) = &spec.weight {
-        roles.push((w.as_str(), "weight"));
-    }
-    for s in &spec.sensitive {
-        roles.push((s.as_str(), "sensitive attribute"));
-    }
-    for e in &spec.extra {
-        roles.push((e.name.as_str(), "discovery column"));
-    }
-    for (i, (c, r)) in roles.iter().enumerate() {
-        if let Some((_, first)) = roles[..i].iter().find(|(d, _)| d == c) {
-            return Err(DataError::ColumnTwice {
-                column: (*c).to_owned(),
-                first,
-                second: r,
-            });
-        }
-    }
-    Ok(roles.into_iter().map(|(c, r)| (c.to_owned(), r)).collect())
+    Ok(crate::scan::roles(spec)?
+        .into_iter()
+        .map(|(c, r)| (c.to_owned(), r))
+        .collect())
 }
 
 /// The names of the aggregation's columns, and what the spec asks of them.
