@@ -14,7 +14,7 @@ use crate::disparity;
 use crate::folded;
 use crate::interval::Interval;
 use crate::metric::Metric;
-use crate::value::{Undefined, Value};
+use crate::value::Value;
 
 /// Criteria computed per grouping and method, in this order.
 pub(crate) const CRITERIA: [(&str, Option<&str>); 10] = [
@@ -71,14 +71,6 @@ pub(crate) struct Plan {
     groupings: Vec<GroupingPlan>,
     comparisons: Vec<ComparisonPlan>,
     len: usize,
-}
-
-fn value(x: f64) -> Value {
-    if x.is_finite() {
-        Value::Defined(x)
-    } else {
-        Value::Undefined(Undefined::EmptyGroup)
-    }
 }
 
 fn num(v: Value) -> f64 {
@@ -214,6 +206,8 @@ impl Plan {
         out[..self.metrics.len()].copy_from_slice(&overall);
         let mut marg: Vec<[f64; 4]> = Vec::new();
         let mut marg_rows: Vec<f64> = Vec::new();
+        let mut values: Vec<f64> = Vec::new();
+        let mut aggs: Vec<[f64; 6]> = Vec::with_capacity(self.metrics.len());
         for g in &self.groupings {
             marg.clear();
             marg.resize(g.marginal_cells, [0.0; 4]);
@@ -232,42 +226,18 @@ impl Plan {
                         num(metric.evaluate(&conf(marg[mc]), marg_rows[mc] as u64));
                 }
             }
-            let mut aggs: Vec<[Value; 6]> = Vec::with_capacity(m);
+            aggs.clear();
             for mi in 0..m {
-                let values: Vec<Value> = g
-                    .named
-                    .iter()
-                    .map(|&j| value(out[g.offset_groups + j * m + mi]))
-                    .collect();
-                let (bd, br) = disparity::between_groups(&values);
-                let (od, or) = disparity::to_overall(&values, value(overall[mi]));
-                let tr = g.reference.map(|r| disparity::to_reference(&values, r));
-                let six = [
-                    bd.value,
-                    br.value,
-                    od.value,
-                    or.value,
-                    tr.as_ref()
-                        .map_or(Value::Undefined(Undefined::ReferenceUndefined), |x| {
-                            x.0.value
-                        }),
-                    tr.as_ref()
-                        .map_or(Value::Undefined(Undefined::ReferenceUndefined), |x| {
-                            x.1.value
-                        }),
-                ];
-                for (k, v) in six.iter().enumerate() {
-                    out[g.offset_disparities + mi * 6 + k] = num(*v);
-                }
+                values.clear();
+                values.extend(g.named.iter().map(|&j| out[g.offset_groups + j * m + mi]));
+                let six = disparity::six_numbers(&values, overall[mi], g.reference);
+                out[g.offset_disparities + mi * 6..][..6].copy_from_slice(&six);
                 aggs.push(six);
             }
             let pos = |metric: Metric| self.metrics.iter().position(|&x| x == metric);
             for method in 0..3 {
                 let get = |metric: Metric, ratio: bool| {
-                    pos(metric).map_or(
-                        f64::NAN,
-                        |mi| num(aggs[mi][method * 2 + usize::from(ratio)]),
-                    )
+                    pos(metric).map_or(f64::NAN, |mi| aggs[mi][method * 2 + usize::from(ratio)])
                 };
                 let (tpr_d, fpr_d) = (
                     get(Metric::TruePositiveRate, false),
@@ -377,10 +347,12 @@ fn folded_cis(
             } else {
                 1.0
             };
-            let diff = folded::folded_interval(&mut contrast(|x| x), est(j1) - est(j0), level)
-                .map(|i| Interval {
-                    lower: i.lower.min(bound),
-                    upper: i.upper.min(bound),
+            let diff =
+                folded::folded_interval(&mut contrast(|x| x), est(j1) - est(j0), level).map(|i| {
+                    Interval {
+                        lower: i.lower.min(bound),
+                        upper: i.upper.min(bound),
+                    }
                 });
             let ratio =
                 folded::folded_interval(&mut contrast(f64::ln), est(j1).ln() - est(j0).ln(), level)
