@@ -194,8 +194,12 @@ pub fn six_numbers(values: &[f64], overall: f64, reference: Option<usize>) -> [f
     let (mut lo, mut hi, mut n) = (f64::INFINITY, f64::NEG_INFINITY, 0usize);
     for &x in values {
         if x.is_finite() {
-            lo = lo.min(x);
-            hi = hi.max(x);
+            if x < lo {
+                lo = x;
+            }
+            if x > hi {
+                hi = x;
+            }
             n += 1;
         }
     }
@@ -213,9 +217,15 @@ pub fn six_numbers(values: &[f64], overall: f64, reference: Option<usize>) -> [f
                 continue;
             }
             any = true;
-            diff = diff.max((x - p).abs());
+            let d = (x - p).abs();
+            if d > diff {
+                diff = d;
+            }
             if p != 0.0 {
-                ratio = ratio.min(fold(x / p));
+                let r = fold(x / p);
+                if r < ratio {
+                    ratio = r;
+                }
             }
         }
         if !any {
