@@ -21,6 +21,7 @@ use crate::plan::{
     align, read_predictions, score, Manifest, PermuteWithin, Plan, PlanConfig, ScoreConfig,
     PLAN_SCHEMA,
 };
+use crate::report::ModalityReport;
 use crate::serve::VisionServer;
 use crate::synth::manifest::{answer, manifest_lines};
 use crate::synth::{ChannelSpec, LinearFusion, StructureMix, SynthConfig, SynthDataset};
@@ -213,6 +214,10 @@ pub enum ModalityCommand {
         /// Compare answers with labels case-sensitively.
         #[arg(long)]
         case_sensitive: bool,
+        /// Also write the report as a self-contained HTML page (charts with intervals, tables,
+        /// methods) to this file; rendered by the `aequo` binary.
+        #[arg(long)]
+        html: Option<PathBuf>,
     },
     /// Run the plan live against an OpenAI-compatible vision-language endpoint (images as data
     /// URLs), through a resumable journal; writes predictions.jsonl for `score`.
@@ -231,6 +236,29 @@ pub enum ModalityCommand {
         /// Endpoint and request options.
         #[command(flatten)]
         live: Box<LiveArgs>,
+    },
+    /// Run the plan against an ONNX classifier whose inputs are named after the modalities
+    /// (feature vectors; a removed modality is zeros); writes predictions.jsonl for `score`.
+    #[cfg(feature = "onnx")]
+    Onnx {
+        /// The manifest: inputs are feature vectors (JSON arrays of numbers).
+        manifest: PathBuf,
+        /// The ONNX model.
+        #[arg(long)]
+        model: PathBuf,
+        /// Output directory (predictions.jsonl).
+        #[arg(long)]
+        out: PathBuf,
+        /// The output to read: an integer class index, or float scores (arg-max)
+        /// [default: `label` if present, else the first output].
+        #[arg(long)]
+        output: Option<String>,
+        /// Class names by index, comma separated [default: the index].
+        #[arg(long, value_delimiter = ',')]
+        classes: Vec<String>,
+        /// Plan options (pass the same to `score`).
+        #[command(flatten)]
+        plan: PlanArgs,
     },
     /// Serve a trained digits late-fusion model (JSON from `train-digits`) as an
     /// OpenAI-compatible vision-language endpoint.
@@ -333,8 +361,17 @@ fn write(dir: &Path, name: &str, text: &str) -> anyhow::Result<()> {
     std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))
 }
 
-/// Runs one subcommand.
+/// Renders a report as a self-contained HTML page (supplied by the `aequo` binary, which links
+/// `aequo-report`).
+pub type HtmlRenderer = fn(&ModalityReport) -> String;
+
+/// Runs one subcommand; `--html` is refused (use [`run_with`] with a renderer).
 pub fn run(cmd: ModalityCommand) -> anyhow::Result<()> {
+    run_with(cmd, None)
+}
+
+/// Runs one subcommand, rendering `score --html` with `html`.
+pub fn run_with(cmd: ModalityCommand, html: Option<HtmlRenderer>) -> anyhow::Result<()> {
     match cmd {
         ModalityCommand::Plan {
             manifest,
@@ -361,7 +398,14 @@ pub fn run(cmd: ModalityCommand) -> anyhow::Result<()> {
             plan,
             boot,
             case_sensitive,
+            html: html_out,
         } => {
+            let renderer = match (&html_out, html) {
+                (Some(_), None) => anyhow::bail!(
+                    "--html is rendered by the `aequo` binary (aequo-report); run `aequo modality score … --html FILE`"
+                ),
+                (_, r) => r,
+            };
             let p = Plan::build(Manifest::read(&manifest)?, plan.config())?;
             let rows = read_predictions(&predictions)?;
             let answers = align(&p, &predictions, &rows)?;
@@ -374,6 +418,14 @@ pub fn run(cmd: ModalityCommand) -> anyhow::Result<()> {
             write(&out, "report.json", &(report.to_json() + "\n"))?;
             let md = report.to_markdown();
             write(&out, "report.md", &md)?;
+            if let (Some(path), Some(render)) = (&html_out, renderer) {
+                if let Some(d) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(d)
+                        .with_context(|| format!("creating {}", d.display()))?;
+                }
+                std::fs::write(path, render(&report))
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
             println!("{md}");
         }
         ModalityCommand::Run {
@@ -414,6 +466,33 @@ pub fn run(cmd: ModalityCommand) -> anyhow::Result<()> {
             );
             write(&out, "run.md", &md)?;
             println!("{md}");
+        }
+        #[cfg(feature = "onnx")]
+        ModalityCommand::Onnx {
+            manifest,
+            model,
+            out,
+            output,
+            classes,
+            plan,
+        } => {
+            let p = Plan::build(Manifest::read(&manifest)?, plan.config())?;
+            let dims = crate::onnx::OnnxClassifier::dims_from(&p)?;
+            let mut clf = crate::onnx::OnnxClassifier::load(
+                &model,
+                &dims,
+                output.as_deref(),
+                (!classes.is_empty()).then_some(classes),
+            )?;
+            let preds = crate::plan::run_plan(&p, &mut clf)?;
+            let path = out.join("predictions.jsonl");
+            write_predictions(&path, &preds)?;
+            println!(
+                "{} predictions of {} written to {}",
+                preds.len(),
+                model.display(),
+                path.display()
+            );
         }
         ModalityCommand::Serve { model, listen } => {
             let text = std::fs::read_to_string(&model)

@@ -20,6 +20,7 @@
 //! * [`contrastive`] — modality-contrastive re-scoring (VCD and the dynamic variant);
 //! * [`fusion`] — a small late-fusion classifier trained by gradient descent, for audits of a real trained model;
 //! * [`live`] — live mode: a plan run against an OpenAI-compatible vision-language endpoint through `aequo-probe`'s client and journal; [`image`] — PNG, data URLs, blank and noise images; [`serve`] — an OpenAI-compatible vision server over a local model;
+//! * `onnx` (feature `onnx`) — plans run against ONNX classifiers with one input per modality (tract);
 //! * [`plan`] — ablation plans from a manifest, predictions read back, scoring into a [`report::ModalityReport`];
 //! * [`io`] — readers of published result files (blind-faith-in-text, XModBench);
 //! * [`bootstrap`], [`value`], [`error`] — shared machinery;
@@ -39,6 +40,8 @@ pub mod image;
 pub mod io;
 pub mod live;
 pub mod need;
+#[cfg(feature = "onnx")]
+pub mod onnx;
 pub mod perceptual;
 pub mod plan;
 pub mod report;

@@ -38,6 +38,15 @@ fn digits_path() -> Option<PathBuf> {
     p.is_file().then_some(p)
 }
 
+/// A missing fixture skips the test, or fails it under `AEQUO_REQUIRE_FIXTURES` (CI).
+fn skip() {
+    assert!(
+        std::env::var_os("AEQUO_REQUIRE_FIXTURES").is_none(),
+        "digits.csv.gz is missing and AEQUO_REQUIRE_FIXTURES is set; run scripts/fixtures.sh digits"
+    );
+    println!("skipped: digits.csv.gz not present (run scripts/fixtures.sh digits)");
+}
+
 struct Setup {
     _dir: tempfile::TempDir,
     dir: PathBuf,
@@ -149,7 +158,7 @@ fn audit(plan: &Plan, preds: &[Prediction], path: &Path) -> ModalityReport {
 #[test]
 fn live_audit_of_a_served_model_matches_its_offline_audit() {
     let Some(digits) = digits_path() else {
-        println!("skipped: digits.csv.gz not present (run scripts/fixtures.sh digits)");
+        skip();
         return;
     };
     let s = setup(&digits, 120, 2);
@@ -240,7 +249,7 @@ fn live_audit_of_a_served_model_matches_its_offline_audit() {
 #[test]
 fn an_interrupted_run_resumes_and_faults_lose_no_prediction() {
     let Some(digits) = digits_path() else {
-        println!("skipped: digits.csv.gz not present (run scripts/fixtures.sh digits)");
+        skip();
         return;
     };
     let s = setup(&digits, 30, 1);
@@ -294,7 +303,7 @@ fn an_interrupted_run_resumes_and_faults_lose_no_prediction() {
 #[test]
 fn bad_endpoints_and_bad_images_are_clear_errors() {
     let Some(digits) = digits_path() else {
-        println!("skipped: digits.csv.gz not present (run scripts/fixtures.sh digits)");
+        skip();
         return;
     };
     let s = setup(&digits, 6, 1);
@@ -360,7 +369,7 @@ fn bad_endpoints_and_bad_images_are_clear_errors() {
 #[test]
 fn cli_train_serve_run_then_score() {
     let Some(digits) = digits_path() else {
-        println!("skipped: digits.csv.gz not present (run scripts/fixtures.sh digits)");
+        skip();
         return;
     };
     use clap::Parser;
