@@ -26,7 +26,7 @@ use crate::serve::VisionServer;
 use crate::synth::manifest::{answer, manifest_lines};
 use crate::synth::{ChannelSpec, LinearFusion, StructureMix, SynthConfig, SynthDataset};
 use crate::value::Modality;
-use crate::xmod::{cross_modal_consistency, Aggregation, UnansweredPolicy, XmodConfig};
+use crate::xmod::{cross_modal_consistency, Aggregation, UnansweredPolicy, XmodConfig, XmodReport};
 use aequo_probe::http::{HttpBackend, HttpConfig};
 use aequo_probe::journal::Journal;
 use anyhow::Context;
@@ -332,6 +332,10 @@ pub enum ModalityCommand {
         /// Pool items over a family's tasks instead of averaging task accuracies.
         #[arg(long)]
         pooled: bool,
+        /// Also write a self-contained HTML page (accuracy per direction with intervals,
+        /// imbalance, disparity, item consistency) to this file; rendered by the `aequo` binary.
+        #[arg(long)]
+        html: Option<PathBuf>,
         /// Bootstrap options.
         #[command(flatten)]
         boot: BootArgs,
@@ -361,17 +365,39 @@ fn write(dir: &Path, name: &str, text: &str) -> anyhow::Result<()> {
     std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))
 }
 
-/// Renders a report as a self-contained HTML page (supplied by the `aequo` binary, which links
+/// Renderers of self-contained HTML pages (supplied by the `aequo` binary, which links
 /// `aequo-report`).
-pub type HtmlRenderer = fn(&ModalityReport) -> String;
+#[derive(Debug, Clone, Copy)]
+pub struct HtmlRenderers {
+    /// The page of a `score` report.
+    pub report: fn(&ModalityReport) -> String,
+    /// The page of an `xmod` report; the path is the result directory read.
+    pub xmod: fn(&XmodReport, &Path) -> String,
+}
 
-/// Runs one subcommand; `--html` is refused (use [`run_with`] with a renderer).
+/// Runs one subcommand; `--html` is refused (use [`run_with`] with renderers).
 pub fn run(cmd: ModalityCommand) -> anyhow::Result<()> {
     run_with(cmd, None)
 }
 
-/// Runs one subcommand, rendering `score --html` with `html`.
-pub fn run_with(cmd: ModalityCommand, html: Option<HtmlRenderer>) -> anyhow::Result<()> {
+fn html_target(html: &Option<PathBuf>, renderers: Option<HtmlRenderers>) -> anyhow::Result<()> {
+    if html.is_some() && renderers.is_none() {
+        anyhow::bail!(
+            "--html is rendered by the `aequo` binary (aequo-report); run `aequo modality … --html FILE`"
+        );
+    }
+    Ok(())
+}
+
+fn write_html(path: &Path, page: &str) -> anyhow::Result<()> {
+    if let Some(d) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+    }
+    std::fs::write(path, page).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Runs one subcommand, rendering `--html` pages with `renderers`.
+pub fn run_with(cmd: ModalityCommand, renderers: Option<HtmlRenderers>) -> anyhow::Result<()> {
     match cmd {
         ModalityCommand::Plan {
             manifest,
@@ -400,12 +426,7 @@ pub fn run_with(cmd: ModalityCommand, html: Option<HtmlRenderer>) -> anyhow::Res
             case_sensitive,
             html: html_out,
         } => {
-            let renderer = match (&html_out, html) {
-                (Some(_), None) => anyhow::bail!(
-                    "--html is rendered by the `aequo` binary (aequo-report); run `aequo modality score … --html FILE`"
-                ),
-                (_, r) => r,
-            };
+            html_target(&html_out, renderers)?;
             let p = Plan::build(Manifest::read(&manifest)?, plan.config())?;
             let rows = read_predictions(&predictions)?;
             let answers = align(&p, &predictions, &rows)?;
@@ -418,13 +439,8 @@ pub fn run_with(cmd: ModalityCommand, html: Option<HtmlRenderer>) -> anyhow::Res
             write(&out, "report.json", &(report.to_json() + "\n"))?;
             let md = report.to_markdown();
             write(&out, "report.md", &md)?;
-            if let (Some(path), Some(render)) = (&html_out, renderer) {
-                if let Some(d) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(d)
-                        .with_context(|| format!("creating {}", d.display()))?;
-                }
-                std::fs::write(path, render(&report))
-                    .with_context(|| format!("writing {}", path.display()))?;
+            if let (Some(path), Some(r)) = (&html_out, renderers) {
+                write_html(path, &(r.report)(&report))?;
             }
             println!("{md}");
         }
@@ -585,8 +601,10 @@ pub fn run_with(cmd: ModalityCommand, html: Option<HtmlRenderer>) -> anyhow::Res
             exclude,
             count_unanswered_wrong,
             pooled,
+            html,
             boot,
         } => {
+            html_target(&html, renderers)?;
             let files = read_model(&dir)?;
             let data: Vec<_> = files.into_iter().map(|f| f.data).collect();
             let config = XmodConfig {
@@ -645,6 +663,9 @@ pub fn run_with(cmd: ModalityCommand, html: Option<HtmlRenderer>) -> anyhow::Res
                 r.item_consistency.items, r.item_consistency.consistent
             );
             write(&out, "xmod.md", &md)?;
+            if let (Some(path), Some(rs)) = (&html, renderers) {
+                write_html(path, &(rs.xmod)(&r, &dir))?;
+            }
             println!("{md}");
         }
         ModalityCommand::BlindFaith {
