@@ -28,9 +28,10 @@
 //! columns): one per request. Answers are compared with labels after trimming; ids and
 //! conditions are checked against the plan.
 //!
-//! A live runner (an OpenAI-compatible endpoint through `aequo-probe`, an ONNX classifier) is a
-//! function from [`Request`] to a prediction string; it plugs in between [`Plan::requests`] and
-//! [`score`] without changing either.
+//! A runner turns each [`Request`] into a prediction string between [`Plan::requests`] and
+//! [`score`], without changing either: the user's own model behind a [`Runner`], an ONNX
+//! classifier (`onnx`, feature `onnx`), or an OpenAI-compatible vision-language endpoint
+//! ([`crate::live`], through `aequo-probe`'s client and journal).
 
 use crate::answer::Cleaning;
 use crate::bootstrap::{estimate, weighted_accuracy, BootstrapConfig};
@@ -671,10 +672,10 @@ impl Plan {
     }
 }
 
-/// Something that answers plan requests: offline, the user's own model behind a function; live
-/// (not built yet), an OpenAI-compatible vision-language endpoint through `aequo-probe`'s client
-/// and run journal, or an ONNX classifier. A removed input arrives as `null` with ablation
-/// `"removed"`; the runner renders its modality's blank.
+/// Something that answers plan requests one by one: the user's own model behind a function, or
+/// an ONNX classifier (feature `onnx`). (The live endpoint runner, [`crate::live::run_live`],
+/// runs requests concurrently through a journal instead.) A removed input arrives as `null` with
+/// ablation `"removed"`; the runner renders its modality's blank.
 pub trait Runner {
     /// Answers one request with the model's prediction.
     fn answer(&mut self, request: &Request) -> Result<String>;

@@ -292,6 +292,17 @@ fn an_interrupted_run_resumes_and_faults_lose_no_prediction() {
     assert_eq!(server.answered(), answered + 7);
     assert!(backend.http().counters().retries >= 4);
     assert_eq!(out.predictions, s.offline, "no prediction lost or changed");
+    // A server slower than the client's timeout: the attempt is abandoned and retried.
+    let slow = Journal::open(&s.dir.join("slow.jsonl")).expect("journal");
+    server.inject([Fault::Delay(Duration::from_millis(800))]);
+    let mut c = HttpConfig::new(server.url(), "aequo-digits-fusion");
+    c.timeout = Duration::from_millis(300);
+    c.max_retries = 3;
+    c.backoff_base = Duration::from_millis(5);
+    let backend = VisionChat::new(HttpBackend::new(c), live.images.clone());
+    let out = run_live(&live, &backend, &slow, 1).expect("timeout retried");
+    assert!(backend.http().counters().retries >= 1);
+    assert_eq!(out.predictions, s.offline);
     // Garbage every time: the client gives up with the cause, never invents an answer.
     let fresh = Journal::open(&s.dir.join("j3.jsonl")).expect("journal");
     server.inject(std::iter::repeat_n(Fault::Garbage, 1000));
