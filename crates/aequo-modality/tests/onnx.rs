@@ -215,3 +215,83 @@ fn onnx_mismatches_are_clear_errors() {
     let e = run_plan(&plan, &mut named).expect_err("class names");
     assert!(e.to_string().contains("class names"), "{e}");
 }
+
+#[test]
+fn cli_onnx_then_score() {
+    let Some((model_path, reference)) = fixtures() else {
+        skip();
+        return;
+    };
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        cmd: aequo_modality::cli::ModalityCommand,
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().to_string_lossy().to_string();
+    let lines: String = reference["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .take(60)
+        .map(|it| {
+            serde_json::json!({"id": it["id"], "label": it["label"].to_string(),
+                "inputs": {"image": it["image"], "text": it["text"]}})
+            .to_string()
+                + "\n"
+        })
+        .collect();
+    let manifest = format!("{d}/manifest.jsonl");
+    std::fs::write(&manifest, lines).expect("manifest");
+    let run = |args: &[&str]| {
+        let mut v = vec!["x"];
+        v.extend_from_slice(args);
+        aequo_modality::cli::run(Cli::parse_from(v).cmd)
+    };
+    let model = model_path.to_string_lossy().to_string();
+    run(&[
+        "onnx",
+        &manifest,
+        "--model",
+        &model,
+        "--out",
+        &d,
+        "--permutations",
+        "2",
+    ])
+    .expect("onnx run");
+    let preds = format!("{d}/predictions.jsonl");
+    run(&[
+        "score",
+        &manifest,
+        &preds,
+        "--out",
+        &d,
+        "--permutations",
+        "2",
+        "--replicates",
+        "50",
+    ])
+    .expect("score");
+    let report: Json = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("report.json")).expect("report"),
+    )
+    .expect("json");
+    assert_eq!(report["perceptual"][0]["score"]["unnormalised"]["n"], 60);
+    assert!(
+        report["perceptual"][0]["score"]["unnormalised"]["value"]
+            .as_f64()
+            .expect("v")
+            > 0.1
+    );
+    // Feature vectors are required: a manifest of image paths is refused with the reason.
+    let paths = format!("{d}/paths.jsonl");
+    std::fs::write(
+        &paths,
+        "{\"id\":\"a\",\"label\":\"1\",\"inputs\":{\"image\":\"a.png\",\"text\":\"one\"}}\n",
+    )
+    .expect("w");
+    let e = run(&["onnx", &paths, "--model", &model, "--out", &d]).expect_err("paths");
+    assert!(e.to_string().contains("not a feature vector"), "{e}");
+}
