@@ -16,7 +16,8 @@ use crate::conflict::{normalised_accuracy, text_preference};
 use crate::fusion::{train_digits, DigitsFusion, DigitsTraining};
 use crate::io::blind_faith::{load_model, paired_scores, statuses, Scorer, TextSource};
 use crate::io::xmodbench::read_model;
-use crate::live::{prepare, run_live, write_predictions, ImageAblation, LiveConfig, VisionChat};
+#[cfg(feature = "live")]
+use crate::live::{prepare, run_live, ImageAblation, LiveConfig, VisionChat};
 use crate::plan::{
     align, read_predictions, score, Manifest, PermuteWithin, Plan, PlanConfig, ScoreConfig,
     PLAN_SCHEMA,
@@ -25,14 +26,18 @@ use crate::report::ModalityReport;
 use crate::serve::VisionServer;
 use crate::synth::manifest::{answer, manifest_lines};
 use crate::synth::{ChannelSpec, LinearFusion, StructureMix, SynthConfig, SynthDataset};
+#[cfg(feature = "live")]
 use crate::value::Modality;
 use crate::xmod::{cross_modal_consistency, Aggregation, UnansweredPolicy, XmodConfig, XmodReport};
+#[cfg(feature = "live")]
 use aequo_probe::http::{HttpBackend, HttpConfig};
+#[cfg(feature = "live")]
 use aequo_probe::journal::Journal;
 use anyhow::Context;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+#[cfg(feature = "live")]
 use std::time::Duration;
 
 /// Options that define a plan (the same for `plan` and `score`).
@@ -107,6 +112,7 @@ impl BootArgs {
 }
 
 /// Options of a live run against an OpenAI-compatible vision-language endpoint.
+#[cfg(feature = "live")]
 #[derive(Debug, Clone, clap::Args)]
 pub struct LiveArgs {
     /// Base URL of the server, e.g. http://127.0.0.1:8080/v1 (requests go to /chat/completions).
@@ -154,6 +160,7 @@ pub struct LiveArgs {
     pub retries: u32,
 }
 
+#[cfg(feature = "live")]
 impl LiveArgs {
     fn config(&self, seed: u64) -> anyhow::Result<LiveConfig> {
         Ok(LiveConfig {
@@ -221,6 +228,7 @@ pub enum ModalityCommand {
     },
     /// Run the plan live against an OpenAI-compatible vision-language endpoint (images as data
     /// URLs), through a resumable journal; writes predictions.jsonl for `score`.
+    #[cfg(feature = "live")]
     Run {
         /// The manifest: one {"id", "label", "inputs": {"image": path, "text": …}} per line.
         manifest: PathBuf,
@@ -444,6 +452,7 @@ pub fn run_with(cmd: ModalityCommand, renderers: Option<HtmlRenderers>) -> anyho
             }
             println!("{md}");
         }
+        #[cfg(feature = "live")]
         ModalityCommand::Run {
             manifest,
             journal,
@@ -461,7 +470,7 @@ pub fn run_with(cmd: ModalityCommand, renderers: Option<HtmlRenderers>) -> anyho
             let backend = VisionChat::new(http, prepared.images.clone());
             let outcome = run_live(&prepared, &backend, &j, live.concurrency.max(1))?;
             let preds = out.join("predictions.jsonl");
-            write_predictions(&preds, &outcome.predictions)?;
+            crate::plan::write_predictions(&preds, &outcome.predictions)?;
             let c = backend.http().counters();
             let md = format!(
                 "# Live run\n\nModel `{}` at {}: {} requests ({} distinct, {} distinct images, removed images {}), {} sent now ({} attempts, {} retries), {} from the journal `{}`.\nWrote `{}`; score with `aequo modality score {} {}` and the same plan options.\n",
@@ -502,7 +511,7 @@ pub fn run_with(cmd: ModalityCommand, renderers: Option<HtmlRenderers>) -> anyho
             )?;
             let preds = crate::plan::run_plan(&p, &mut clf)?;
             let path = out.join("predictions.jsonl");
-            write_predictions(&path, &preds)?;
+            crate::plan::write_predictions(&path, &preds)?;
             println!(
                 "{} predictions of {} written to {}",
                 preds.len(),

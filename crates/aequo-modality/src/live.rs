@@ -18,6 +18,7 @@
 
 use crate::error::{ModalityError, Result};
 use crate::image::{EncodedImage, Image};
+pub use crate::plan::write_predictions;
 use crate::plan::{Plan, Prediction, Request};
 use crate::value::Modality;
 use aequo_probe::http::HttpBackend;
@@ -469,23 +470,4 @@ pub fn run_live(
         });
     }
     Ok(LiveOutcome { predictions, stats })
-}
-
-/// Writes predictions as JSONL (`{"condition", "id", "prediction"}` per line).
-pub fn write_predictions(path: &Path, predictions: &[Prediction]) -> Result<()> {
-    let mut out = String::new();
-    for p in predictions {
-        out.push_str(&serde_json::to_string(p).unwrap_or_default());
-        out.push('\n');
-    }
-    if let Some(d) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(d).map_err(|source| ModalityError::Io {
-            path: d.to_path_buf(),
-            source,
-        })?;
-    }
-    std::fs::write(path, out).map_err(|source| ModalityError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
 }

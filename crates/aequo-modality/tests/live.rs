@@ -5,8 +5,11 @@
 //! interrupted run (journal), 500s, garbage bodies, dropped connections, a server that is down
 //! and unreadable images — with clear errors and no lost or wrong prediction.
 //!
-//! Needs `digits.csv.gz` from `scripts/fixtures.sh digits` (under `$AEQUO_FIXTURES` or
+//! Built with feature `live` (on in a workspace build through aequo-cli's `probe`;
+//! `cargo test -p aequo-modality --features live` alone). Needs `digits.csv.gz` from `scripts/fixtures.sh digits` (under `$AEQUO_FIXTURES` or
 //! `<repo>/.cache/fixtures`, in `data/`); skipped plainly when absent.
+
+#![cfg(feature = "live")]
 
 use aequo_modality::bootstrap::BootstrapConfig;
 use aequo_modality::fusion::{load_digits, train_digits, DigitsFusion, DigitsTraining};
