@@ -192,12 +192,33 @@ fn free_text_scores_carry_sentiment_cooccurrence_and_cosine() {
     assert_eq!(compound["threshold_parity"].as_f64(), Some(1.0));
     assert_eq!(fm["parity"][1]["score"], "neg");
     let cobs = &report["cooccurrence"][0];
+    assert_eq!(cobs["attribute"], "gender");
     assert_eq!(cobs["group_a"], "female");
     assert!(cobs["score"].as_f64().is_some(), "{cobs}");
+    // Two templates, so an interval over templates, with its sample sizes.
+    assert_eq!(cobs["clusters"], 2);
+    assert_eq!(cobs["responses"], 12);
+    let ci = cobs["ci95"].as_array().expect("COBS interval");
+    assert!(ci[0].as_f64().expect("lo") <= ci[1].as_f64().expect("hi"));
+    // Race pairs are scored too (none of these answers mentions race: undefined, with reason).
+    let race: Vec<&serde_json::Value> = report["cooccurrence"]
+        .as_array()
+        .expect("cobs")
+        .iter()
+        .filter(|c| c["attribute"] == "race")
+        .collect();
+    assert_eq!(race.len(), 6);
+    assert_eq!(race[0]["score"]["reason"], "empty_group");
+    let rouge = &report["free_text"][0]["rouge_l"];
+    assert_eq!(rouge["n"], 4); // 2 templates × 2 samples
+    assert_eq!(rouge["clusters"], 2);
+    assert!(rouge["ci95"].is_array(), "{rouge}");
     let responses = report["free_text_responses"].as_array().expect("responses");
     assert_eq!(responses.len(), 12); // 3 values × 2 samples × 2 templates
     if report["encoder"].is_string() {
-        let c = report["free_text"][0]["cosine"].as_f64().expect("cosine");
+        let c = report["free_text"][0]["cosine"]["value"]
+            .as_f64()
+            .expect("cosine");
         assert!(c > 0.3 && c < 1.0, "{c}");
     }
     let md = std::fs::read_to_string(&md).expect("markdown");
