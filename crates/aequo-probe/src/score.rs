@@ -81,6 +81,37 @@ pub struct RecommendationRow {
     pub prag: f64,
 }
 
+/// Recommendation similarities of one attribute value against the neutral request, averaged
+/// over templates, each with a 95% cluster-bootstrap interval over templates (one list pair per
+/// template, so `n` = `clusters` = templates).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecommendationSummary {
+    /// Axis.
+    pub axis: String,
+    /// Value.
+    pub value: String,
+    /// Mean Jaccard@K over templates (templates where it is defined).
+    pub jaccard: Estimate,
+    /// Mean SERP*@K over templates.
+    pub serp: Estimate,
+    /// Mean PRAG*@K (LangFair normaliser) over templates.
+    pub prag: Estimate,
+}
+
+/// SNSR / SNSV of one metric across an axis's values, averaged over templates, with 95%
+/// cluster-bootstrap intervals over templates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpreadSummary {
+    /// Axis.
+    pub axis: String,
+    /// Metric name.
+    pub metric: String,
+    /// Mean SNSR over templates.
+    pub snsr: Estimate,
+    /// Mean SNSV over templates.
+    pub snsv: Estimate,
+}
+
 /// SNSR / SNSV of one metric across an axis's values for one template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Spread {
@@ -197,6 +228,12 @@ pub struct ProbeReport {
     pub recommendation: Vec<RecommendationRow>,
     /// SNSR/SNSV per template and axis.
     pub recommendation_spread: Vec<Spread>,
+    /// Recommendation similarities per axis and value, averaged over templates, with intervals.
+    #[serde(default)]
+    pub recommendation_summary: Vec<RecommendationSummary>,
+    /// SNSR/SNSV per axis and metric, averaged over templates, with intervals.
+    #[serde(default)]
+    pub recommendation_spread_summary: Vec<SpreadSummary>,
     /// Free-text counterfactual similarity.
     pub free_text: Vec<TextPair>,
     /// Free-text sentiment parity per pair of values of an axis.
@@ -501,6 +538,8 @@ pub fn score_with(
             }
         }
     }
+    let (recommendation_summary, recommendation_spread_summary) =
+        recommendation_summaries(&recommendation, &recommendation_spread, boot);
     // Free text: each value against the baseline, same template and sample.
     let embeddings: BTreeMap<&TextKey, Vec<f32>> = match options.encoder {
         Some(enc) => texts
@@ -600,6 +639,8 @@ pub fn score_with(
         bbq_by_category,
         recommendation,
         recommendation_spread,
+        recommendation_summary,
+        recommendation_spread_summary,
         free_text,
         free_text_sentiment,
         free_text_responses,
@@ -608,6 +649,54 @@ pub fn score_with(
         corrections,
         bootstrap: boot,
     }
+}
+
+/// Means over templates, with cluster-bootstrap intervals, of the per-template recommendation
+/// similarities (per axis and value) and spreads (per axis and metric).
+fn recommendation_summaries(
+    rows: &[RecommendationRow],
+    spreads: &[Spread],
+    boot: Bootstrap,
+) -> (Vec<RecommendationSummary>, Vec<SpreadSummary>) {
+    let mut by_value: BTreeMap<(&str, &str), Vec<&RecommendationRow>> = BTreeMap::new();
+    for r in rows {
+        by_value.entry((&r.axis, &r.value)).or_default().push(r);
+    }
+    let per_template = |rs: &[&RecommendationRow],
+                        f: &dyn Fn(&RecommendationRow) -> Option<f64>| {
+        rs.iter()
+            .filter_map(|r| f(r).map(|x| (r.template.clone(), x)))
+            .collect::<Vec<_>>()
+    };
+    let summary = by_value
+        .into_iter()
+        .map(|((axis, value), rs)| RecommendationSummary {
+            axis: axis.into(),
+            value: value.into(),
+            jaccard: clustered_mean(&per_template(&rs, &|r| r.jaccard.get()), "templates", boot),
+            serp: clustered_mean(&per_template(&rs, &|r| r.serp.get()), "templates", boot),
+            prag: clustered_mean(&per_template(&rs, &|r| Some(r.prag)), "templates", boot),
+        })
+        .collect();
+    let mut by_metric: BTreeMap<(&str, &str), Vec<&Spread>> = BTreeMap::new();
+    for s in spreads {
+        by_metric.entry((&s.axis, &s.metric)).or_default().push(s);
+    }
+    let spread = by_metric
+        .into_iter()
+        .map(|((axis, metric), ss)| {
+            let of = |f: fn(&Spread) -> f64| -> Vec<(String, f64)> {
+                ss.iter().map(|s| (s.template.clone(), f(s))).collect()
+            };
+            SpreadSummary {
+                axis: axis.into(),
+                metric: metric.into(),
+                snsr: clustered_mean(&of(|s| s.snsr), "templates", boot),
+                snsv: clustered_mean(&of(|s| s.snsv), "templates", boot),
+            }
+        })
+        .collect();
+    (summary, spread)
 }
 
 /// Adjusts every p-value of a run together — the paired t test of each group against its
@@ -935,12 +1024,31 @@ impl ProbeReport {
             }
             s.push('\n');
         }
-        if !self.recommendation_spread.is_empty() {
-            s.push_str("## Recommendations (vs neutral request)\n\n| template | axis | metric | SNSR | SNSV |\n|---|---|---|---|---|\n");
-            for r in &self.recommendation_spread {
+        if !self.recommendation_summary.is_empty() {
+            s.push_str(&format!("## Recommendations (vs neutral request)\n\nSimilarity of each value's list to the neutral request's list of the same template, mean over templates with a 95% cluster-bootstrap interval over templates ({} replicates, seed {}); PRAG* with LangFair's normaliser K(K+1).\n\n| axis | value | templates | Jaccard@K [95% CI] | SERP*@K [95% CI] | PRAG*@K [95% CI] |\n|---|---|---|---|---|---|\n", self.bootstrap.replicates, self.bootstrap.seed));
+            for r in &self.recommendation_summary {
                 s.push_str(&format!(
-                    "| {} | {} | {} | {:.3} | {:.3} |\n",
-                    r.template, r.axis, r.metric, r.snsr, r.snsv
+                    "| {} | {} | {} | {} | {} | {} |\n",
+                    r.axis,
+                    r.value,
+                    r.prag.clusters,
+                    fmt_est(&r.jaccard),
+                    fmt_est(&r.serp),
+                    fmt_est(&r.prag)
+                ));
+            }
+            s.push('\n');
+        }
+        if !self.recommendation_spread_summary.is_empty() {
+            s.push_str("### Recommendations: spread across values\n\nSNSR (max − min) and SNSV (population standard deviation) of each metric across an axis's values, per template, then the mean over templates with its interval.\n\n| axis | metric | templates | SNSR [95% CI] | SNSV [95% CI] |\n|---|---|---|---|---|\n");
+            for r in &self.recommendation_spread_summary {
+                s.push_str(&format!(
+                    "| {} | {} | {} | {} | {} |\n",
+                    r.axis,
+                    r.metric,
+                    r.snsr.clusters,
+                    fmt_est(&r.snsr),
+                    fmt_est(&r.snsv)
                 ));
             }
             s.push('\n');
@@ -1242,6 +1350,56 @@ mod tests {
         }
     }
 
+    /// Two templates: the female list overlaps the neutral one by Jaccard 1/2 in the first and
+    /// equals it in the second, so the mean is 3/4 and the bootstrap's replicates are 1/2, 3/4
+    /// or 1 (probabilities 1/4, 1/2, 1/4): the interval is exactly [1/2, 1].
+    #[test]
+    fn recommendation_means_have_cluster_intervals() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(&dir.path().join("j.jsonl")).unwrap();
+        let rec = Suite::builtin("recommendations").unwrap();
+        let probes = rec.expand(&ExpandOptions {
+            model: "m".into(),
+            axes: vec!["gender".into()],
+            limit: Some(2),
+            ..ExpandOptions::default()
+        });
+        let first = probes[0].template.clone();
+        for p in &probes {
+            let text = if p.value.as_deref() == Some("female") && p.template == first {
+                "1. Up\n2. Alien\n3. Amélie"
+            } else {
+                "1. Alien\n2. Heat\n3. Up"
+            };
+            journal.append(&p.request, &answer(text)).unwrap();
+        }
+        let r = score(
+            "recommendations",
+            "m",
+            &probes,
+            &rec.axes(),
+            &journal,
+            Bootstrap::default(),
+        );
+        let f = r
+            .recommendation_summary
+            .iter()
+            .find(|x| x.value == "female")
+            .unwrap();
+        assert_eq!(f.jaccard.value, Value::Defined(0.75));
+        assert_eq!((f.jaccard.n, f.jaccard.clusters), (2, 2));
+        assert_eq!(f.jaccard.ci95, Some([0.5, 1.0]));
+        let m = r
+            .recommendation_summary
+            .iter()
+            .find(|x| x.value == "male")
+            .unwrap();
+        assert_eq!(m.jaccard.ci95, Some([1.0, 1.0]));
+        assert!(r
+            .to_markdown()
+            .contains("| gender | female | 2 | +0.750 [+0.500, +1.000]"));
+    }
+
     #[test]
     fn recommendations_and_free_text_are_scored_from_a_journal() {
         let dir = tempfile::tempdir().unwrap();
@@ -1286,6 +1444,21 @@ mod tests {
             .find(|s| s.metric == "jaccard")
             .unwrap();
         assert!((spread.snsr - 0.5).abs() < 1e-12);
+        // One template: means with their sample sizes, and no interval (with the reason).
+        let f = r
+            .recommendation_summary
+            .iter()
+            .find(|x| x.value == "female")
+            .unwrap();
+        assert_eq!(f.jaccard.value, Value::Defined(0.5));
+        assert_eq!((f.jaccard.n, f.jaccard.clusters), (1, 1));
+        assert_eq!(
+            f.jaccard.no_interval,
+            Some(NoInterval::TooFewClusters { clusters: 1 })
+        );
+        let j = &r.recommendation_spread_summary[0];
+        assert_eq!(j.metric, "jaccard");
+        assert!((j.snsr.value.get().unwrap() - 0.5).abs() < 1e-12);
 
         let ft = Suite::builtin("free-text").unwrap();
         let probes = ft.expand(&o);
