@@ -79,6 +79,7 @@ fn plan_then_score_responses_produced_elsewhere() {
         output: OutputArgs {
             out: Some(out.clone()),
             markdown: Some(md.clone()),
+            html: None,
             replicates: 100,
             bootstrap_seed: 1,
             encoder: None,
@@ -110,6 +111,7 @@ fn score_without_a_journal_says_what_to_do() {
         output: OutputArgs {
             out: None,
             markdown: None,
+            html: None,
             replicates: 10,
             bootstrap_seed: 1,
             encoder: None,
@@ -162,6 +164,7 @@ fn free_text_scores_carry_sentiment_cooccurrence_and_cosine() {
         output: OutputArgs {
             out: Some(out.clone()),
             markdown: Some(md.clone()),
+            html: Some(dir.path().join("score.html")),
             replicates: 10,
             bootstrap_seed: 1,
             no_encoder: encoder.is_none(),
@@ -223,4 +226,21 @@ fn free_text_scores_carry_sentiment_cooccurrence_and_cosine() {
     }
     let md = std::fs::read_to_string(&md).expect("markdown");
     assert!(md.contains("VADER sentiment parity") && md.contains("co-occurrence bias"));
+    // The HTML page carries the same numbers: ROUGE-L with its interval, COBS with its.
+    let html = std::fs::read_to_string(dir.path().join("score.html")).expect("html");
+    let num = |v: &serde_json::Value| format!("{:+.3}", v.as_f64().expect("number"));
+    assert!(html.contains(&num(&rouge["value"])), "ROUGE-L");
+    assert!(html.contains(&format!(
+        "[{}, {}]",
+        num(&rouge["ci95"][0]),
+        num(&rouge["ci95"][1])
+    )));
+    assert!(html.contains(&format!(
+        "{} [{}, {}]",
+        num(&cobs["score"]),
+        num(&cobs["ci95"][0]),
+        num(&cobs["ci95"][1])
+    )));
+    assert!(html.contains("race: white vs black"));
+    crate::html::assert_self_contained(&html);
 }
