@@ -35,6 +35,15 @@ pub enum CiMethod {
     Wilson,
 }
 
+/// The interval of a two-group gap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GapMethod {
+    /// Feldman–Cousins interval of a folded normal.
+    Folded,
+    /// Percentile of the replicates' max − min.
+    Percentile,
+}
+
 /// A switch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OnOff {
@@ -108,6 +117,12 @@ pub struct AuditArgs {
     /// intervals for group proportions only.
     #[arg(long, value_enum, default_value_t = CiMethod::Bootstrap)]
     pub ci: CiMethod,
+    /// Interval of the gap between the two groups of a two-level attribute: `folded` (the
+    /// Feldman–Cousins interval of a folded normal, calibrated at every gap size) or
+    /// `percentile` (the percentile of the replicates' max − min, as Fairlearn's bootstrap;
+    /// conservative when the gap is near zero).
+    #[arg(long, value_enum, default_value_t = GapMethod::Folded)]
+    pub gap_interval: GapMethod,
     /// Bootstrap replicates.
     #[arg(long = "boot", default_value_t = 1000)]
     pub replicates: usize,
@@ -291,6 +306,10 @@ impl AuditArgs {
                     .threads
                     .unwrap_or_else(|| BootstrapOptions::default().threads)
                     .max(1),
+                gaps: match self.gap_interval {
+                    GapMethod::Folded => aequo_core::bootstrap::GapInterval::Folded,
+                    GapMethod::Percentile => aequo_core::bootstrap::GapInterval::Percentile,
+                },
             }),
         };
         let mut o = AuditOptions {

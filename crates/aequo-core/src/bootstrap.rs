@@ -38,6 +38,9 @@ pub struct BootstrapOptions {
     pub seed: u64,
     /// Threads to use (≥ 1).
     pub threads: usize,
+    /// The interval of the gap between the two groups of a two-group grouping.
+    #[serde(default)]
+    pub gaps: GapInterval,
 }
 
 impl Default for BootstrapOptions {
@@ -46,8 +49,22 @@ impl Default for BootstrapOptions {
             replicates: 1000,
             seed: 0x5EED,
             threads: std::thread::available_parallelism().map_or(1, usize::from),
+            gaps: GapInterval::default(),
         }
     }
+}
+
+/// How the interval of a two-group gap (|m₁ − m₀| and min/max) is formed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GapInterval {
+    /// The Feldman–Cousins interval of a folded normal ([`crate::folded`]), calibrated at every
+    /// gap size.
+    #[default]
+    Folded,
+    /// The percentile interval of the replicates' max − min, as Fairlearn's bootstrap gives it
+    /// (conservative when the gap is within ~2 standard errors of zero).
+    Percentile,
 }
 
 /// One slot's replicate law.
@@ -299,6 +316,7 @@ mod tests {
                 replicates: 50,
                 seed: 1,
                 threads: 1,
+                ..BootstrapOptions::default()
             },
             1,
             total,
@@ -309,6 +327,7 @@ mod tests {
                 replicates: 50,
                 seed: 1,
                 threads: 2,
+                ..BootstrapOptions::default()
             },
             1,
             total,
@@ -320,6 +339,7 @@ mod tests {
                 replicates: 50,
                 seed: 2,
                 threads: 2,
+                ..BootstrapOptions::default()
             },
             1,
             total,
@@ -337,6 +357,7 @@ mod tests {
                 replicates: 4000,
                 seed: 7,
                 threads: 2,
+                ..BootstrapOptions::default()
             },
             1,
             |r, _, o| {
@@ -370,6 +391,7 @@ mod tests {
                 replicates: 4000,
                 seed: 9,
                 threads: 2,
+                ..BootstrapOptions::default()
             },
             1,
             |r, _, o| {

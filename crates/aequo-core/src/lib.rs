@@ -17,6 +17,7 @@ pub mod audit;
 pub mod bootstrap;
 pub mod counts;
 pub mod disparity;
+pub mod folded;
 pub mod hypothesis;
 pub mod inequality;
 pub mod interval;

@@ -11,6 +11,8 @@ use crate::audit::{AuditResult, GroupingResult};
 use crate::bootstrap::{self, BootstrapOptions};
 use crate::counts::{Confusion, CountTensor, Level};
 use crate::disparity;
+use crate::folded;
+use crate::interval::Interval;
 use crate::metric::Metric;
 use crate::value::{Undefined, Value};
 
@@ -342,12 +344,62 @@ fn bootstrapped(metric: Metric, weighted: bool) -> bool {
     metric != Metric::Count && (weighted || !metric.is_proportion())
 }
 
+/// Intervals of one metric's between-group difference and ratio in a grouping of two groups.
+type Folded = (Option<Interval>, Option<Interval>);
+
+/// For a grouping of exactly two groups, the [`crate::folded`] intervals of each metric's
+/// between-group difference (|m₁ − m₀|) and ratio (exp(−|ln m₁ − ln m₀|)), from the replicates
+/// of the signed contrasts; `None` where they do not apply (the percentile interval stays).
+fn folded_cis(
+    g: &GroupingResult,
+    plan: &GroupingPlan,
+    m: usize,
+    reps: &[f64],
+    stats: usize,
+    level: f64,
+) -> Vec<Folded> {
+    let [j0, j1] = plan.named[..] else {
+        return vec![(None, None); m];
+    };
+    (0..m)
+        .map(|mi| {
+            let col = |j: usize| plan.offset_groups + j * m + mi;
+            let (c0, c1) = (col(j0), col(j1));
+            let est = |j: usize| num(g.groups[j].metrics[mi].value);
+            let contrast = |f: fn(f64) -> f64| -> Vec<f64> {
+                reps.chunks_exact(stats)
+                    .map(|r| f(r[c1]) - f(r[c0]))
+                    .collect()
+            };
+            // Every metric but the count lies in [0, 1], and so does a gap between two groups.
+            let bound = if g.groups[j0].metrics[mi].metric == Metric::Count {
+                f64::INFINITY
+            } else {
+                1.0
+            };
+            let diff = folded::folded_interval(&mut contrast(|x| x), est(j1) - est(j0), level)
+                .map(|i| Interval {
+                    lower: i.lower.min(bound),
+                    upper: i.upper.min(bound),
+                });
+            let ratio =
+                folded::folded_interval(&mut contrast(f64::ln), est(j1).ln() - est(j0).ln(), level)
+                    .map(|i| Interval {
+                        lower: (-i.upper).exp(),
+                        upper: (-i.lower).exp(),
+                    });
+            (diff, ratio)
+        })
+        .collect()
+}
+
 fn set_group_cis(
     g: &mut GroupingResult,
     plan: &GroupingPlan,
     m: usize,
     weighted: bool,
-    ci: &dyn Fn(usize) -> Option<crate::interval::Interval>,
+    ci: &dyn Fn(usize) -> Option<Interval>,
+    folded: &[Folded],
 ) {
     for (j, group) in g.groups.iter_mut().enumerate() {
         for (mi, e) in group.metrics.iter_mut().enumerate().take(m) {
@@ -357,8 +409,9 @@ fn set_group_cis(
         }
     }
     for (mi, d) in g.disparities.iter_mut().enumerate().take(m) {
-        d.between_groups.difference.ci = ci(plan.offset_disparities + mi * 6);
-        d.between_groups.ratio.ci = ci(plan.offset_disparities + mi * 6 + 1);
+        let (fd, fr) = folded.get(mi).copied().unwrap_or((None, None));
+        d.between_groups.difference.ci = fd.or_else(|| ci(plan.offset_disparities + mi * 6));
+        d.between_groups.ratio.ci = fr.or_else(|| ci(plan.offset_disparities + mi * 6 + 1));
         d.to_overall.difference.ci = ci(plan.offset_disparities + mi * 6 + 2);
         d.to_overall.ratio.ci = ci(plan.offset_disparities + mi * 6 + 3);
         if let Some(tr) = &mut d.to_reference {
@@ -384,8 +437,17 @@ pub(crate) fn attach(t: &CountTensor, r: &mut AuditResult, options: &BootstrapOp
             e.ci = ci(mi);
         }
     }
-    for (g, gp) in r.groupings.iter_mut().zip(&plan.groupings) {
-        set_group_cis(g, gp, m, weighted, &ci);
+    let folded: Vec<Vec<Folded>> = r
+        .groupings
+        .iter()
+        .zip(&plan.groupings)
+        .map(|(g, gp)| match options.gaps {
+            bootstrap::GapInterval::Folded => folded_cis(g, gp, m, &reps, n, level),
+            bootstrap::GapInterval::Percentile => Vec::new(),
+        })
+        .collect();
+    for ((g, gp), f) in r.groupings.iter_mut().zip(&plan.groupings).zip(&folded) {
+        set_group_cis(g, gp, m, weighted, &ci, f);
     }
     let methods = [
         crate::disparity::Method::BetweenGroups,
@@ -409,7 +471,49 @@ pub(crate) fn attach(t: &CountTensor, r: &mut AuditResult, options: &BootstrapOp
             .iter()
             .position(|(n, a)| *n == c.name && *a == c.agg.as_deref())
         {
-            c.ci = ci(plan.groupings[gi].offset_criteria + method * CRITERIA.len() + k);
+            // The two-group gaps of one metric (not the equalized-odds aggregates) take the
+            // folded interval their disparity got.
+            let of_metric = [
+                Metric::SelectionRate,
+                Metric::TruePositiveRate,
+                Metric::PositivePredictiveValue,
+            ];
+            let gap = |metric: Metric, ratio: bool| {
+                plan.metrics
+                    .iter()
+                    .position(|&x| x == metric)
+                    .and_then(|mi| folded[gi].get(mi))
+                    .and_then(|&(d, r)| if ratio { r } else { d })
+            };
+            let between = c.method == crate::disparity::Method::BetweenGroups;
+            let f = match k {
+                0..6 if between => gap(of_metric[k / 2], k % 2 == 1),
+                // The worst case of the TPR and FPR gaps, from their two intervals: the
+                // largest difference lies in [max of lowers, max of uppers] (the smallest ratio
+                // in [min, min]) whenever both intervals hold their gap, and the two gaps are
+                // estimated from disjoint rows (label 1 and label 0), hence independently.
+                6 | 8 if between => {
+                    let ratio = k == 8;
+                    gap(Metric::TruePositiveRate, ratio)
+                        .zip(gap(Metric::FalsePositiveRate, ratio))
+                        .map(|(a, b)| {
+                            if ratio {
+                                Interval {
+                                    lower: a.lower.min(b.lower),
+                                    upper: a.upper.min(b.upper),
+                                }
+                            } else {
+                                Interval {
+                                    lower: a.lower.max(b.lower),
+                                    upper: a.upper.max(b.upper),
+                                }
+                            }
+                        })
+                }
+                _ => None,
+            };
+            c.ci =
+                f.or_else(|| ci(plan.groupings[gi].offset_criteria + method * CRITERIA.len() + k));
         }
     }
     for (rc, cp) in r.reference_comparisons.iter_mut().zip(&plan.comparisons) {
@@ -420,7 +524,7 @@ pub(crate) fn attach(t: &CountTensor, r: &mut AuditResult, options: &BootstrapOp
         }
     }
     r.interval_method = format!(
-        "{}percentile bootstrap at {}% for {}: {} replicates of the count tensor drawn by the Poisson bootstrap (seed {}){}; no interval where over 5% of replicates are undefined",
+        "{}percentile bootstrap at {}% for {}: {} replicates of the count tensor drawn by the Poisson bootstrap (seed {}){}{}; no interval where over 5% of replicates are undefined",
         if weighted { "" } else { "Wilson score interval for group proportions; " },
         r.confidence * 100.0,
         if weighted { "every number" } else { "disparities, criteria, comparisons, F1 and balanced accuracy" },
@@ -430,6 +534,10 @@ pub(crate) fn attach(t: &CountTensor, r: &mut AuditResult, options: &BootstrapOp
             ", weighted sums by the moment-matched compound Poisson (scaled Poisson with mean Σw and variance Σw²)"
         } else {
             ""
+        },
+        match options.gaps {
+            bootstrap::GapInterval::Folded => "; for a grouping of two groups, the gap between them (difference |m₁ − m₀| and ratio, the criteria built on one metric, and the equalized-odds worst case from the TPR and FPR gaps' intervals) takes the Feldman–Cousins interval of a folded normal instead, its standard error the replicates' central interval width / 2z (a percentile interval of a folded gap over-covers near zero)",
+            bootstrap::GapInterval::Percentile => "",
         }
     );
 }
@@ -572,6 +680,7 @@ mod tests {
                 replicates: 200,
                 seed: 3,
                 threads: 2,
+                ..BootstrapOptions::default()
             }),
             ..AuditOptions::default()
         };

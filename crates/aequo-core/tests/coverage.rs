@@ -81,6 +81,7 @@ fn coverage(s: &Scenario, datasets: usize, replicates: usize, seed: u64) -> [f64
                 replicates,
                 seed: seed ^ d as u64,
                 threads: 2,
+                ..BootstrapOptions::default()
             }),
             tests: false,
             ..AuditOptions::default()
@@ -130,6 +131,7 @@ fn scenarios() -> Vec<Scenario> {
             "near-zero selection-rate gap, 1000 + 1000 rows",
             [(c, 1000), (d, 1000)],
         ),
+        s("no gap at all, 100 + 100 rows", [(a, 100), (a, 100)]),
     ]
 }
 
@@ -155,9 +157,20 @@ fn coverage_quick() {
 fn coverage_study() {
     println!("| scenario | SR difference | TPR ratio | EO worst case |");
     println!("|---|---|---|---|");
+    // AEQUO_COVERAGE_SEED and AEQUO_COVERAGE_DATASETS vary the study (default 2026 and 4000).
+    let env = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let (seed, datasets) = (
+        env("AEQUO_COVERAGE_SEED", 2026),
+        env("AEQUO_COVERAGE_DATASETS", 4000) as usize,
+    );
     for s in scenarios() {
         let t = std::time::Instant::now();
-        let c = coverage(&s, 1000, 1000, 2026);
+        let c = coverage(&s, datasets, 1000, seed);
         println!(
             "| {} | {:.1}% | {:.1}% | {:.1}% |   ({:.1} s; truth {:?})",
             s.name,

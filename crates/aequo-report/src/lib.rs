@@ -4,7 +4,8 @@
 //! documented schema), [`table`] (a terminal view), [`markdown`] (for pull requests and model
 //! cards, with charts as linked SVG files) and [`html`] (one self-contained page with inline SVG
 //! charts that opens in any browser and prints to PDF). The charts are components in [`chart`],
-//! reusable by other front ends. Renderers read the result and never recompute a metric: every
+//! reusable by other front ends, and [`page`] is the HTML page around them for the other
+//! audits (probes, modality reliance). Renderers read the result and never recompute a metric: every
 //! number shown is one the core computed.
 
 #![warn(missing_docs)]
@@ -15,6 +16,7 @@ mod format;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod page;
 pub mod table;
 pub mod tasks;
 mod text;
