@@ -9,52 +9,7 @@
 
 use std::fmt::Write;
 
-use page::{escape, Page};
-
-/// TEMPORARY stand-in with the announced API of `aequo_report::page`, until it lands on main.
-mod page {
-    pub fn escape(s: &str) -> String {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-            .replace('\'', "&#39;")
-    }
-    pub struct Page {
-        title: String,
-        meta: String,
-        sections: Vec<(String, String, String)>,
-    }
-    impl Page {
-        pub fn new(title: &str, meta: &str) -> Page {
-            Page {
-                title: title.into(),
-                meta: meta.into(),
-                sections: Vec::new(),
-            }
-        }
-        pub fn section(&mut self, id: &str, heading: &str, body: &str) {
-            self.sections.push((id.into(), heading.into(), body.into()));
-        }
-        pub fn render(&self) -> String {
-            let mut s = format!(
-                "<!doctype html><html><head><meta charset=\"utf-8\"><title>{}</title></head><body><main><h1>{}</h1><p>{}</p>",
-                escape(&self.title),
-                escape(&self.title),
-                escape(&self.meta)
-            );
-            for (id, h, b) in &self.sections {
-                s.push_str(&format!(
-                    "<section id=\"{}\"><h2>{}</h2>{b}</section>",
-                    escape(id),
-                    escape(h)
-                ));
-            }
-            s.push_str("</main></body></html>");
-            s
-        }
-    }
-}
+use aequo_report::page::{escape, figure, table, Page};
 
 use crate::metrics::{BbqScores, Estimate, Value};
 use crate::mixed::MixedFit;
@@ -87,13 +42,13 @@ fn interval(ci: Option<[f64; 2]>, why: Option<String>) -> String {
     }
 }
 
-/// `value [lo, hi]` of an estimate, escaped for HTML.
+/// `value [lo, hi]` of an estimate (plain text; [`table`] escapes it).
 fn est(e: &Estimate) -> String {
-    escape(&format!(
+    format!(
         "{} {}",
         value(&e.value),
         interval(e.ci95, e.no_interval.as_ref().map(|w| w.to_string()))
-    ))
+    )
 }
 
 fn p(x: Option<f64>) -> String {
@@ -104,26 +59,27 @@ fn p(x: Option<f64>) -> String {
     }
 }
 
-/// An HTML table: `head` cells and rows of already-escaped cells.
-fn table(caption: &str, head: &[&str], rows: &[Vec<String>]) -> String {
-    let mut s = format!("<table><caption>{}</caption><thead><tr>", escape(caption));
-    for h in head {
-        let _ = write!(s, "<th scope=\"col\">{}</th>", escape(h));
-    }
-    s.push_str("</tr></thead><tbody>");
-    for r in rows {
-        s.push_str("<tr>");
-        for (i, c) in r.iter().enumerate() {
-            if i == 0 {
-                let _ = write!(s, "<th scope=\"row\">{c}</th>");
-            } else {
-                let _ = write!(s, "<td>{c}</td>");
-            }
-        }
-        s.push_str("</tr>");
-    }
-    s.push_str("</tbody></table>");
-    s
+/// A table with a caption line above it (cells are plain text, escaped by [`table`]).
+fn captioned(caption: &str, head: &[&str], rows: &[Vec<String>]) -> String {
+    format!("<h3>{}</h3>{}", escape(caption), table(head, rows))
+}
+
+/// A diverging chart in a figure, with its own numbers behind the figure's disclosure.
+fn gap_figure(id: &str, title: &str, axis: &str, bars: &[GapBar]) -> String {
+    let data: Vec<Vec<String>> = bars
+        .iter()
+        .map(|b| {
+            vec![
+                b.label.clone(),
+                b.value.map(num).unwrap_or_else(|| "undefined".into()),
+                interval(b.ci, None),
+            ]
+        })
+        .collect();
+    figure(
+        &diverging_chart(id, title, axis, bars),
+        &table(&["group", axis, "95% CI"], &data),
+    )
 }
 
 /// One bar of a [`diverging_chart`].
@@ -169,7 +125,7 @@ fn diverging_chart(id: &str, title: &str, axis: &str, bars: &[GapBar]) -> String
         |v: f64| LEFT + (v.clamp(-extent, extent) + extent) / (2.0 * extent) * (W - LEFT - RIGHT);
     let bottom = TOP + ROW * bars.len() as f64;
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"{id}\" role=\"img\" aria-labelledby=\"{id}-t\" \
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"gap\" id=\"{id}\" role=\"img\" aria-labelledby=\"{id}-t\" \
          viewBox=\"0 0 {W} {h}\" width=\"{W}\" height=\"{h}\" font-family=\"sans-serif\">\
          <title id=\"{id}-t\">{}: {} (bars from 0; whiskers: 95% cluster-bootstrap interval)</title>\
          <rect width=\"{W}\" height=\"{h}\" fill=\"#fff\"/>\
@@ -266,10 +222,9 @@ fn axis_section(rows: &[AxisResult], kind: &str, unit: &str, report: &ProbeRepor
                 ci: g.difference.ci95,
             })
             .collect();
-        s.push_str("<figure>");
-        s.push_str(&diverging_chart(&id, &title, unit, &bars));
+        s.push_str(&gap_figure(&id, &title, unit, &bars));
         let mut t: Vec<Vec<String>> = vec![vec![
-            format!("{} (baseline)", escape(&r.baseline)),
+            format!("{} (baseline)", r.baseline),
             r.mean_p
                 .get(&r.baseline)
                 .map(|x| format!("{x:.3}"))
@@ -284,7 +239,7 @@ fn axis_section(rows: &[AxisResult], kind: &str, unit: &str, report: &ProbeRepor
         for g in &r.groups {
             let test = g.test.as_ref();
             t.push(vec![
-                escape(&g.group),
+                g.group.clone(),
                 r.mean_p
                     .get(&g.group)
                     .map(|x| format!("{x:.3}"))
@@ -297,7 +252,7 @@ fn axis_section(rows: &[AxisResult], kind: &str, unit: &str, report: &ProbeRepor
                 p(test.and_then(|t| t.p_bh)),
             ]);
         }
-        s.push_str(&table(
+        s.push_str(&captioned(
             &title,
             &[
                 "group",
@@ -315,7 +270,6 @@ fn axis_section(rows: &[AxisResult], kind: &str, unit: &str, report: &ProbeRepor
             ],
             &t,
         ));
-        s.push_str("</figure>");
         match &r.mixed_effects {
             MixedFit::Fitted(m) => {
                 let t: Vec<Vec<String>> = m
@@ -323,7 +277,7 @@ fn axis_section(rows: &[AxisResult], kind: &str, unit: &str, report: &ProbeRepor
                     .iter()
                     .map(|e| {
                         vec![
-                            escape(&e.group),
+                            e.group.clone(),
                             format!("{} ± {:.3}", num(e.estimate), e.std_error),
                             p(Some(e.p_value)),
                             p(e.p_holm),
@@ -333,7 +287,7 @@ fn axis_section(rows: &[AxisResult], kind: &str, unit: &str, report: &ProbeRepor
                         ]
                     })
                     .collect();
-                s.push_str(&table(
+                s.push_str(&captioned(
                     &format!(
                         "{title}: mixed-effects score (σ²template {:.3}, σ²residual {:.3})",
                         m.template_variance, m.residual_variance
@@ -353,7 +307,8 @@ fn axis_section(rows: &[AxisResult], kind: &str, unit: &str, report: &ProbeRepor
             MixedFit::Undefined(u) => {
                 let _ = write!(
                     s,
-                    "<p>{title}: mixed-effects score undefined ({}).</p>",
+                    "<p>{}: mixed-effects score undefined ({}).</p>",
+                    escape(&title),
                     escape(&serde_json::to_string(u).unwrap_or_default())
                 );
             }
@@ -378,9 +333,9 @@ fn bbq_section(all: &BbqScores, report: &ProbeReport) -> String {
     let mut s = String::from(
         "<p>Bias scores in [−1, 1] (Parrish et al. 2022): s_DIS on disambiguated contexts, s_AMB \
          = (1 − accuracy) · bias on ambiguous ones; positive = the stereotyped answer. Intervals: \
-         cluster bootstrap over items.</p><figure>",
+         cluster bootstrap over items.</p>",
     );
-    s.push_str(&diverging_chart(
+    s.push_str(&gap_figure(
         "bbq",
         "BBQ-style bias scores",
         "bias score",
@@ -390,7 +345,7 @@ fn bbq_section(all: &BbqScores, report: &ProbeReport) -> String {
         .iter()
         .map(|(c, b)| {
             vec![
-                escape(c),
+                c.to_string(),
                 est(&b.s_dis),
                 est(&b.s_amb),
                 est(&b.accuracy_ambiguous),
@@ -400,7 +355,7 @@ fn bbq_section(all: &BbqScores, report: &ProbeReport) -> String {
             ]
         })
         .collect();
-    s.push_str(&table(
+    s.push_str(&captioned(
         "BBQ-style items",
         &[
             "category",
@@ -413,7 +368,6 @@ fn bbq_section(all: &BbqScores, report: &ProbeReport) -> String {
         ],
         &t,
     ));
-    s.push_str("</figure>");
     s
 }
 
@@ -432,7 +386,7 @@ fn text_section(r: &ProbeReport) -> String {
             .iter()
             .map(|x| {
                 vec![
-                    escape(&format!("{} ({}) {}", x.axis, x.form, x.value)),
+                    format!("{} ({}) {}", x.axis, x.form, x.value),
                     format!("{}", x.n),
                     format!("{}", x.templates),
                     est(&x.rouge_l),
@@ -444,7 +398,7 @@ fn text_section(r: &ProbeReport) -> String {
                 ]
             })
             .collect();
-        s.push_str(&table(
+        s.push_str(&captioned(
             "Counterfactual similarity to the baseline",
             &[
                 "axis (form) value",
@@ -468,10 +422,10 @@ fn text_section(r: &ProbeReport) -> String {
         for pair in &r.free_text_sentiment {
             for x in &pair.parity {
                 t.push(vec![
-                    escape(&format!(
+                    format!(
                         "{} ({}) {} vs {}",
                         pair.axis, pair.form, pair.group_a, pair.group_b
-                    )),
+                    ),
                     match x.score {
                         SentimentScore::Compound => "compound",
                         SentimentScore::Negative => "neg",
@@ -480,21 +434,21 @@ fn text_section(r: &ProbeReport) -> String {
                     .into(),
                     format!("{}/{}", x.n_a, x.n_b),
                     format!("{}", x.templates),
-                    escape(&format!(
+                    format!(
                         "{} {}",
                         value(&x.wasserstein_1),
                         interval(x.wasserstein_1_ci95, None)
-                    )),
+                    ),
                     format!("{}", x.threshold),
-                    escape(&format!(
+                    format!(
                         "{} {}",
                         value(&x.threshold_parity),
                         interval(x.threshold_parity_ci95, None)
-                    )),
+                    ),
                 ]);
             }
         }
-        s.push_str(&table(
+        s.push_str(&captioned(
             "Sentiment parity",
             &[
                 "axis (form) groups",
@@ -519,12 +473,12 @@ fn text_section(r: &ProbeReport) -> String {
             .iter()
             .map(|c| {
                 vec![
-                    escape(&format!("{}: {} vs {}", c.attribute, c.group_a, c.group_b)),
-                    escape(&format!(
+                    format!("{}: {} vs {}", c.attribute, c.group_a, c.group_b),
+                    format!(
                         "{} {}",
                         value(&c.score),
                         interval(c.ci95, c.no_interval.as_ref().map(|w| w.to_string()))
-                    )),
+                    ),
                     format!("{}", c.responses),
                     format!("{}", c.clusters),
                     format!("{}", c.words.len()),
@@ -533,7 +487,7 @@ fn text_section(r: &ProbeReport) -> String {
                 ]
             })
             .collect();
-        s.push_str(&table(
+        s.push_str(&captioned(
             "Co-occurrence bias",
             &[
                 "groups",
@@ -562,7 +516,7 @@ fn recommendation_section(r: &ProbeReport) -> String {
         .iter()
         .map(|x| {
             vec![
-                escape(&format!("{} {}", x.axis, x.value)),
+                format!("{} {}", x.axis, x.value),
                 format!("{}", x.prag.clusters),
                 est(&x.jaccard),
                 est(&x.serp),
@@ -570,7 +524,7 @@ fn recommendation_section(r: &ProbeReport) -> String {
             ]
         })
         .collect();
-    s.push_str(&table(
+    s.push_str(&captioned(
         "Recommendation similarity to the neutral request",
         &[
             "axis value",
@@ -586,14 +540,14 @@ fn recommendation_section(r: &ProbeReport) -> String {
         .iter()
         .map(|x| {
             vec![
-                escape(&format!("{} {}", x.axis, x.metric)),
+                format!("{} {}", x.axis, x.metric),
                 format!("{}", x.snsr.clusters),
                 est(&x.snsr),
                 est(&x.snsv),
             ]
         })
         .collect();
-    s.push_str(&table(
+    s.push_str(&captioned(
         "Spread across values",
         &["axis metric", "templates", "SNSR [95% CI]", "SNSV [95% CI]"],
         &t,
@@ -666,33 +620,33 @@ impl ProbeReport {
             page.section(
                 "decisions",
                 "Decisions: gaps from the baseline",
-                &axis_section(&self.decision, "decision", "logit P(yes) − baseline", self),
+                axis_section(&self.decision, "decision", "logit P(yes) − baseline", self),
             );
         }
         if !self.score.is_empty() {
             page.section(
                 "scores",
                 "Scores: gaps from the baseline",
-                &axis_section(&self.score, "score", "expected score − baseline", self),
+                axis_section(&self.score, "score", "expected score − baseline", self),
             );
         }
         if let Some(b) = &self.bbq {
-            page.section("bbq", "BBQ-style bias scores", &bbq_section(b, self));
+            page.section("bbq", "BBQ-style bias scores", bbq_section(b, self));
         }
         if !self.free_text.is_empty()
             || !self.free_text_sentiment.is_empty()
             || !self.cooccurrence.is_empty()
         {
-            page.section("free-text", "Free text", &text_section(self));
+            page.section("free-text", "Free text", text_section(self));
         }
         if !self.recommendation_summary.is_empty() {
             page.section(
                 "recommendations",
                 "Recommendations",
-                &recommendation_section(self),
+                recommendation_section(self),
             );
         }
-        page.section("methods", "Methods", &methods(self));
+        page.section("methods", "Methods", methods(self));
         page.render()
     }
 }
