@@ -79,7 +79,7 @@ fn plan_then_score_responses_produced_elsewhere() {
         output: OutputArgs {
             out: Some(out.clone()),
             markdown: Some(md.clone()),
-            html: None,
+            html: Some(dir.path().join("score.html")),
             replicates: 100,
             bootstrap_seed: 1,
             encoder: None,
@@ -100,6 +100,41 @@ fn plan_then_score_responses_produced_elsewhere() {
     assert!(std::fs::read_to_string(&md)
         .expect("markdown")
         .contains("BBQ-style items"));
+    // The page shows s_DIS and s_AMB with their intervals and counts, and a chart of them.
+    let html = std::fs::read_to_string(dir.path().join("score.html")).expect("html");
+    let cell = |e: &serde_json::Value| match e["ci95"].as_array() {
+        Some(ci) => format!(
+            "{:+.3} [{:+.3}, {:+.3}]",
+            e["value"].as_f64().expect("value"),
+            ci[0].as_f64().expect("lo"),
+            ci[1].as_f64().expect("hi")
+        ),
+        None => {
+            // One item here: no interval, and the page says why.
+            assert_eq!(e["no_interval"]["reason"], "too_few_clusters");
+            format!(
+                "{:+.3} no interval: a cluster bootstrap needs at least 2 clusters (templates or items); got {}",
+                e["value"].as_f64().expect("value"),
+                e["no_interval"]["clusters"]
+            )
+        }
+    };
+    let b = &report["bbq"];
+    let row = format!(
+        "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td>",
+        cell(&b["s_dis"]),
+        cell(&b["s_amb"]),
+        cell(&b["accuracy_ambiguous"]),
+        cell(&b["accuracy_disambiguated"]),
+        b["s_amb"]["n"],
+        b["s_dis"]["n"]
+    );
+    assert!(html.contains(&row), "{row}");
+    assert!(
+        html.contains("BBQ-style bias scores</title>") || html.contains("BBQ-style bias scores")
+    );
+    assert_eq!(html.matches("<svg").count(), 1);
+    crate::html::assert_self_contained(&html);
 }
 
 #[test]
