@@ -249,7 +249,18 @@ pub struct ProbeReport {
     pub corrections: Corrections,
     /// Bootstrap settings used.
     pub bootstrap: Bootstrap,
+    /// How every `ci95` of the report was computed ([`INTERVAL_METHOD`]).
+    #[serde(default)]
+    pub interval_method: String,
 }
+
+/// How the intervals of a report are computed, written into every report.
+pub const INTERVAL_METHOD: &str = "95% percentile interval of a cluster bootstrap: the \
+    resampling unit is the template (BBQ: the item); each replicate draws as many templates as \
+    there are, with replacement, from StdRng seeded with `bootstrap.seed`, and recomputes the \
+    statistic on all observations of the drawn templates; replicates where the statistic is \
+    undefined are left out. Fewer than two templates: no interval, with the reason in \
+    `no_interval`.";
 
 /// (question kind, axis, form) — the unit of a group comparison.
 type SeriesKey = (&'static str, String, &'static str);
@@ -648,6 +659,7 @@ pub fn score_with(
         encoder: options.encoder.map(|e| e.name().to_string()),
         corrections,
         bootstrap: boot,
+        interval_method: INTERVAL_METHOD.into(),
     }
 }
 
