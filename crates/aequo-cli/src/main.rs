@@ -3,6 +3,7 @@
 
 mod audit;
 mod demo;
+mod modality_html;
 mod output;
 mod progress;
 mod report;
@@ -47,7 +48,7 @@ fn main() -> ExitCode {
         Command::Report(a) => report::run(&a),
         Command::Synth(a) => synth::run(&a),
         Command::Demo(a) => demo::run(&a),
-        Command::Modality(c) => aequo_modality::cli::run(c),
+        Command::Modality(c) => aequo_modality::cli::run_with(c, Some(modality_html::RENDERERS)),
         #[cfg(feature = "probe")]
         Command::Probe(c) => aequo_probe::cli::run(c),
     };

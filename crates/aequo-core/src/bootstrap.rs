@@ -225,6 +225,43 @@ pub fn percentile_interval(reps: &[f64], stats: usize, s: usize, level: f64) -> 
     Some(Interval { lower, upper })
 }
 
+/// [`percentile_interval`] of each statistic in `wanted`, computed across `threads`; the
+/// result is indexed by statistic (`None` for those not wanted).
+pub fn percentile_intervals(
+    reps: &[f64],
+    stats: usize,
+    wanted: &[usize],
+    level: f64,
+    threads: usize,
+) -> Vec<Option<Interval>> {
+    let mut out = vec![None; stats];
+    if wanted.is_empty() {
+        return out;
+    }
+    let per = wanted.len().div_ceil(threads.max(1));
+    let parts: Vec<Vec<(usize, Option<Interval>)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = wanted
+            .chunks(per)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|&s| (s, percentile_interval(reps, stats, s, level)))
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("interval worker panicked"))
+            .collect()
+    });
+    for (s, ci) in parts.into_iter().flatten() {
+        out[s] = ci;
+    }
+    out
+}
+
 /// The `q1 ≤ q2` quantiles of `v` as [`quantile_sorted`] gives them on the sorted values, by
 /// selection instead of a full sort (O(n): two `select_nth_unstable` and two minima). Reorders
 /// `v`.

@@ -894,6 +894,21 @@ impl TensorBuilder {
         }
     }
 
+    /// Counts rows column-wise from 0/1 labels and predictions (checked by the caller to hold
+    /// only 0 and 1), row `i` at slot `slot_of(i)` (from [`strides`](Self::strides)).
+    #[inline]
+    pub fn add_zero_one_with(
+        &mut self,
+        labels: &[i64],
+        predictions: &[i64],
+        mut slot_of: impl FnMut(usize) -> usize,
+    ) {
+        for (i, (&y, &p)) in labels.iter().zip(predictions).enumerate() {
+            // (The mask keeps the index provably in range: no bounds check per row.)
+            self.counts[slot_of(i)][((y as usize) << 1 | p as usize) & 3] += 1;
+        }
+    }
+
     /// Counts one row's score at a slot (the column-wise form of [`add_score`](Self::add_score)).
     #[inline]
     pub fn add_score_at(&mut self, slot_index: usize, label: bool, score: f64) {

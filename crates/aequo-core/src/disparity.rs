@@ -184,6 +184,65 @@ pub fn to_reference(values: &[Value], reference: usize) -> (Aggregate, Aggregate
     against(values, values[reference], Some(reference))
 }
 
+/// The numbers of [`between_groups`], [`to_overall`] and [`to_reference`] — difference and
+/// ratio of each, in that order — with NaN for undefined, in and out, and without allocating:
+/// the same definitions for the bootstrap's replicates, where the point estimates' extremes
+/// and exclusion lists are not needed (a test checks both agree).
+pub fn six_numbers(values: &[f64], overall: f64, reference: Option<usize>) -> [f64; 6] {
+    let nan = f64::NAN;
+    let mut out = [nan; 6];
+    let (mut lo, mut hi, mut n) = (f64::INFINITY, f64::NEG_INFINITY, 0usize);
+    for &x in values {
+        if x.is_finite() {
+            if x < lo {
+                lo = x;
+            }
+            if x > hi {
+                hi = x;
+            }
+            n += 1;
+        }
+    }
+    if n >= 2 {
+        out[0] = hi - lo;
+        out[1] = if hi == 0.0 { nan } else { lo / hi };
+    }
+    let against = |p: f64, skip: Option<usize>| -> (f64, f64) {
+        if !p.is_finite() {
+            return (nan, nan);
+        }
+        let (mut diff, mut ratio, mut any) = (0.0f64, f64::INFINITY, false);
+        for (i, &x) in values.iter().enumerate() {
+            if Some(i) == skip || !x.is_finite() {
+                continue;
+            }
+            any = true;
+            let d = (x - p).abs();
+            if d > diff {
+                diff = d;
+            }
+            if p != 0.0 {
+                let r = fold(x / p);
+                if r < ratio {
+                    ratio = r;
+                }
+            }
+        }
+        if !any {
+            (nan, nan)
+        } else if p == 0.0 {
+            (diff, nan)
+        } else {
+            (diff, ratio)
+        }
+    };
+    (out[2], out[3]) = against(overall, None);
+    if let Some(r) = reference {
+        (out[4], out[5]) = against(values[r], Some(r));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,5 +296,62 @@ mod tests {
         assert_eq!(ratio.value, d(0.5));
         let (diff, _) = to_reference(&[d(0.3), Value::ratio(1.0, 0.0)], 1);
         assert_eq!(diff.value, Value::Undefined(Undefined::ReferenceUndefined));
+    }
+
+    #[test]
+    fn six_numbers_agree_with_the_aggregates() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        let num = |v: Value| v.get().unwrap_or(f64::NAN);
+        let same = |a: f64, b: f64| (a.is_nan() && b.is_nan()) || a == b;
+        for _ in 0..5000 {
+            let k = rng.random_range(0..6);
+            let pick = |rng: &mut rand::rngs::StdRng| match rng.random_range(0..6) {
+                0 => f64::NAN,
+                1 => 0.0,
+                2 => 0.5,
+                _ => rng.random::<f64>(),
+            };
+            let xs: Vec<f64> = (0..k).map(|_| pick(&mut rng)).collect();
+            let overall = pick(&mut rng);
+            let reference = (k > 0 && rng.random_bool(0.7)).then(|| rng.random_range(0..k));
+            let vals: Vec<Value> = xs
+                .iter()
+                .map(|&x| {
+                    if x.is_finite() {
+                        d(x)
+                    } else {
+                        Value::ratio(0.0, 0.0)
+                    }
+                })
+                .collect();
+            let ov = if overall.is_finite() {
+                d(overall)
+            } else {
+                Value::ratio(0.0, 0.0)
+            };
+            let (bd, br) = between_groups(&vals);
+            let (od, or) = to_overall(&vals, ov);
+            let mut want = [
+                num(bd.value),
+                num(br.value),
+                num(od.value),
+                num(or.value),
+                f64::NAN,
+                f64::NAN,
+            ];
+            if let Some(r) = reference {
+                let (td, tr) = to_reference(&vals, r);
+                want[4] = num(td.value);
+                want[5] = num(tr.value);
+            }
+            let got = six_numbers(&xs, overall, reference);
+            for j in 0..6 {
+                assert!(
+                    same(got[j], want[j]),
+                    "{xs:?} {overall} {reference:?}: {got:?} vs {want:?}"
+                );
+            }
+        }
     }
 }

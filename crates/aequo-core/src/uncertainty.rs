@@ -14,7 +14,7 @@ use crate::disparity;
 use crate::folded;
 use crate::interval::Interval;
 use crate::metric::Metric;
-use crate::value::{Undefined, Value};
+use crate::value::Value;
 
 /// Criteria computed per grouping and method, in this order.
 pub(crate) const CRITERIA: [(&str, Option<&str>); 10] = [
@@ -71,14 +71,6 @@ pub(crate) struct Plan {
     groupings: Vec<GroupingPlan>,
     comparisons: Vec<ComparisonPlan>,
     len: usize,
-}
-
-fn value(x: f64) -> Value {
-    if x.is_finite() {
-        Value::Defined(x)
-    } else {
-        Value::Undefined(Undefined::EmptyGroup)
-    }
 }
 
 fn num(v: Value) -> f64 {
@@ -214,6 +206,8 @@ impl Plan {
         out[..self.metrics.len()].copy_from_slice(&overall);
         let mut marg: Vec<[f64; 4]> = Vec::new();
         let mut marg_rows: Vec<f64> = Vec::new();
+        let mut values: Vec<f64> = Vec::new();
+        let mut aggs: Vec<[f64; 6]> = Vec::with_capacity(self.metrics.len());
         for g in &self.groupings {
             marg.clear();
             marg.resize(g.marginal_cells, [0.0; 4]);
@@ -232,42 +226,18 @@ impl Plan {
                         num(metric.evaluate(&conf(marg[mc]), marg_rows[mc] as u64));
                 }
             }
-            let mut aggs: Vec<[Value; 6]> = Vec::with_capacity(m);
+            aggs.clear();
             for mi in 0..m {
-                let values: Vec<Value> = g
-                    .named
-                    .iter()
-                    .map(|&j| value(out[g.offset_groups + j * m + mi]))
-                    .collect();
-                let (bd, br) = disparity::between_groups(&values);
-                let (od, or) = disparity::to_overall(&values, value(overall[mi]));
-                let tr = g.reference.map(|r| disparity::to_reference(&values, r));
-                let six = [
-                    bd.value,
-                    br.value,
-                    od.value,
-                    or.value,
-                    tr.as_ref()
-                        .map_or(Value::Undefined(Undefined::ReferenceUndefined), |x| {
-                            x.0.value
-                        }),
-                    tr.as_ref()
-                        .map_or(Value::Undefined(Undefined::ReferenceUndefined), |x| {
-                            x.1.value
-                        }),
-                ];
-                for (k, v) in six.iter().enumerate() {
-                    out[g.offset_disparities + mi * 6 + k] = num(*v);
-                }
+                values.clear();
+                values.extend(g.named.iter().map(|&j| out[g.offset_groups + j * m + mi]));
+                let six = disparity::six_numbers(&values, overall[mi], g.reference);
+                out[g.offset_disparities + mi * 6..][..6].copy_from_slice(&six);
                 aggs.push(six);
             }
             let pos = |metric: Metric| self.metrics.iter().position(|&x| x == metric);
             for method in 0..3 {
                 let get = |metric: Metric, ratio: bool| {
-                    pos(metric).map_or(
-                        f64::NAN,
-                        |mi| num(aggs[mi][method * 2 + usize::from(ratio)]),
-                    )
+                    pos(metric).map_or(f64::NAN, |mi| aggs[mi][method * 2 + usize::from(ratio)])
                 };
                 let (tpr_d, fpr_d) = (
                     get(Metric::TruePositiveRate, false),
@@ -377,10 +347,12 @@ fn folded_cis(
             } else {
                 1.0
             };
-            let diff = folded::folded_interval(&mut contrast(|x| x), est(j1) - est(j0), level)
-                .map(|i| Interval {
-                    lower: i.lower.min(bound),
-                    upper: i.upper.min(bound),
+            let diff =
+                folded::folded_interval(&mut contrast(|x| x), est(j1) - est(j0), level).map(|i| {
+                    Interval {
+                        lower: i.lower.min(bound),
+                        upper: i.upper.min(bound),
+                    }
                 });
             let ratio =
                 folded::folded_interval(&mut contrast(f64::ln), est(j1).ln() - est(j0).ln(), level)
@@ -425,18 +397,20 @@ fn set_group_cis(
 pub(crate) fn attach(t: &CountTensor, r: &mut AuditResult, options: &BootstrapOptions) {
     let plan = Plan::new(t, r);
     let n = plan.len();
-    let reps = bootstrap::run(t, options, n, |rate, rows, out| {
-        plan.compute(rate, rows, out)
-    });
     let level = r.confidence;
-    let ci = |s: usize| bootstrap::percentile_interval(&reps, n, s, level);
+    // The folded-normal regions are prepared while the replicates are drawn.
+    let two_groups = options.gaps == bootstrap::GapInterval::Folded
+        && plan.groupings.iter().any(|g| g.named.len() == 2);
+    let reps = std::thread::scope(|scope| {
+        if two_groups {
+            scope.spawn(|| folded::prepare(level));
+        }
+        bootstrap::run(t, options, n, |rate, rows, out| {
+            plan.compute(rate, rows, out)
+        })
+    });
     let m = plan.metrics.len();
     let weighted = t.is_weighted();
-    for (mi, e) in r.overall.metrics.iter_mut().enumerate().take(m) {
-        if bootstrapped(e.metric, weighted) {
-            e.ci = ci(mi);
-        }
-    }
     let folded: Vec<Vec<Folded>> = r
         .groupings
         .iter()
@@ -446,8 +420,52 @@ pub(crate) fn attach(t: &CountTensor, r: &mut AuditResult, options: &BootstrapOp
             bootstrap::GapInterval::Percentile => Vec::new(),
         })
         .collect();
-    for ((g, gp), f) in r.groupings.iter_mut().zip(&plan.groupings).zip(&folded) {
-        set_group_cis(g, gp, m, weighted, &ci, f);
+    // One walk records which statistics take a percentile interval; they are computed across
+    // the threads; a second walk attaches them.
+    let wanted = std::cell::RefCell::new(vec![false; n]);
+    assign(r, &plan, &folded, weighted, &|s| {
+        wanted.borrow_mut()[s] = true;
+        None
+    });
+    let wanted: Vec<usize> = (0..n).filter(|&s| wanted.borrow()[s]).collect();
+    let cis = bootstrap::percentile_intervals(&reps, n, &wanted, level, options.threads);
+    assign(r, &plan, &folded, weighted, &|s| cis[s]);
+    r.interval_method = format!(
+        "{}percentile bootstrap at {}% for {}: {} replicates of the count tensor drawn by the Poisson bootstrap (seed {}){}{}; no interval where over 5% of replicates are undefined",
+        if weighted { "" } else { "Wilson score interval for group proportions; " },
+        r.confidence * 100.0,
+        if weighted { "every number" } else { "disparities, criteria, comparisons, F1 and balanced accuracy" },
+        options.replicates,
+        options.seed,
+        if t.is_weighted() {
+            ", weighted sums by the moment-matched compound Poisson (scaled Poisson with mean Σw and variance Σw²)"
+        } else {
+            ""
+        },
+        match options.gaps {
+            bootstrap::GapInterval::Folded => "; for a grouping of two groups, the gap between them (difference |m₁ − m₀| and ratio, the criteria built on one metric, and the equalized-odds worst case from the TPR and FPR gaps' intervals) takes the Feldman–Cousins interval of a folded normal instead, its standard error the replicates' central interval width / 2z (a percentile interval of a folded gap over-covers near zero)",
+            bootstrap::GapInterval::Percentile => "",
+        }
+    );
+}
+
+/// Attaches to `r` the interval `ci` gives for each statistic of `plan` that takes one, and the
+/// two-group gaps' `folded` intervals where they exist.
+fn assign(
+    r: &mut AuditResult,
+    plan: &Plan,
+    folded: &[Vec<Folded>],
+    weighted: bool,
+    ci: &dyn Fn(usize) -> Option<Interval>,
+) {
+    let m = plan.metrics.len();
+    for (mi, e) in r.overall.metrics.iter_mut().enumerate().take(m) {
+        if bootstrapped(e.metric, weighted) {
+            e.ci = ci(mi);
+        }
+    }
+    for ((g, gp), f) in r.groupings.iter_mut().zip(&plan.groupings).zip(folded) {
+        set_group_cis(g, gp, m, weighted, ci, f);
     }
     let methods = [
         crate::disparity::Method::BetweenGroups,
@@ -482,7 +500,7 @@ pub(crate) fn attach(t: &CountTensor, r: &mut AuditResult, options: &BootstrapOp
                 plan.metrics
                     .iter()
                     .position(|&x| x == metric)
-                    .and_then(|mi| folded[gi].get(mi))
+                    .and_then(|mi| folded.get(gi).and_then(|f| f.get(mi)))
                     .and_then(|&(d, r)| if ratio { r } else { d })
             };
             let between = c.method == crate::disparity::Method::BetweenGroups;
@@ -523,23 +541,6 @@ pub(crate) fn attach(t: &CountTensor, r: &mut AuditResult, options: &BootstrapOp
             }
         }
     }
-    r.interval_method = format!(
-        "{}percentile bootstrap at {}% for {}: {} replicates of the count tensor drawn by the Poisson bootstrap (seed {}){}{}; no interval where over 5% of replicates are undefined",
-        if weighted { "" } else { "Wilson score interval for group proportions; " },
-        r.confidence * 100.0,
-        if weighted { "every number" } else { "disparities, criteria, comparisons, F1 and balanced accuracy" },
-        options.replicates,
-        options.seed,
-        if t.is_weighted() {
-            ", weighted sums by the moment-matched compound Poisson (scaled Poisson with mean Σw and variance Σw²)"
-        } else {
-            ""
-        },
-        match options.gaps {
-            bootstrap::GapInterval::Folded => "; for a grouping of two groups, the gap between them (difference |m₁ − m₀| and ratio, the criteria built on one metric, and the equalized-odds worst case from the TPR and FPR gaps' intervals) takes the Feldman–Cousins interval of a folded normal instead, its standard error the replicates' central interval width / 2z (a percentile interval of a folded gap over-covers near zero)",
-            bootstrap::GapInterval::Percentile => "",
-        }
-    );
 }
 
 /// The plan's statistics on the original counts (for the consistency test).

@@ -666,8 +666,7 @@ fn count_columns(
     state: &mut State,
     texts: &mut [TextColumn],
     na: &[String],
-    labels: &[Option<bool>],
-    preds: &[Option<bool>],
+    yp: LabelsPredictions<'_>,
     scores: Option<Vec<Option<f64>>>,
     weights: Option<Vec<Option<f64>>>,
     n: usize,
@@ -675,6 +674,18 @@ fn count_columns(
     let code_error = |source| DataError::Counts {
         path: path.to_owned(),
         source,
+    };
+    // 0/1 integer labels and predictions are read as they are where the fused pass below
+    // counts them, and turned into classes for every other path.
+    let owned: (Vec<Option<bool>>, Vec<Option<bool>>);
+    let parsed = |yp: &LabelsPredictions<'_>| -> (Vec<Option<bool>>, Vec<Option<bool>>) {
+        match *yp {
+            LabelsPredictions::Parsed(..) => unreachable!("only 0/1 integers are converted"),
+            LabelsPredictions::ZeroOne(y, p) => (
+                y.iter().map(|&x| Some(x == 1)).collect(),
+                p.iter().map(|&x| Some(x == 1)).collect(),
+            ),
+        }
     };
     // The usual case — every attribute a dictionary column with no missing value — in one
     // pass: a row's slot is the sum of its entries' code × stride, looked up per entry.
@@ -696,6 +707,32 @@ fn count_columns(
                 let (codes, keys) = t.coded_dictionary().expect("coded above");
                 parts.push((codes.iter().map(|&c| c as usize * stride).collect(), keys));
             }
+            if let (None, None, LabelsPredictions::ZeroOne(y, p)) = (&weights, &scores, yp) {
+                // The usual case of all: 0/1 integers, every key an Int32 dictionary key, up
+                // to four attributes — one pass computes each row's slot and counts it.
+                let keys: Vec<&[i32]> = parts
+                    .iter()
+                    .filter_map(|(_, k)| match k {
+                        Keys::I32(k) => Some(&k[..]),
+                        Keys::Positions(_) => None,
+                    })
+                    .collect();
+                let mults: Vec<&[usize]> = parts.iter().map(|(m, _)| &m[..]).collect();
+                if keys.len() == parts.len()
+                    && fused_zero_one(builder, &keys, &mults, &y[..n], &p[..n])
+                {
+                    state.rows_used += n as u64;
+                    state.rows_read += n as u64;
+                    return Ok(());
+                }
+            }
+            let (labels, preds) = match yp {
+                LabelsPredictions::Parsed(l, p) => (l, p),
+                LabelsPredictions::ZeroOne(..) => {
+                    owned = parsed(&yp);
+                    (&owned.0[..], &owned.1[..])
+                }
+            };
             if weights.is_none() && scores.is_none() {
                 // Unweighted, no score: slots attribute by attribute, then the counts.
                 let mut slots = vec![0usize; n];
@@ -737,6 +774,14 @@ fn count_columns(
             return Ok(());
         }
     }
+    let owned_rest: (Vec<Option<bool>>, Vec<Option<bool>>);
+    let (labels, preds) = match yp {
+        LabelsPredictions::Parsed(l, p) => (l, p),
+        LabelsPredictions::ZeroOne(..) => {
+            owned_rest = parsed(&yp);
+            (&owned_rest.0[..], &owned_rest.1[..])
+        }
+    };
     let mut columns = vec![vec![0u32; n]; texts.len()];
     for (a, (t, codes)) in texts.iter_mut().zip(&mut columns).enumerate() {
         // Two closures register levels (values, and the missing level): they share the builder.
@@ -781,6 +826,73 @@ fn count_columns(
     state.rows_used += n as u64;
     state.rows_read += n as u64;
     Ok(())
+}
+
+/// A batch's labels and predictions as [`count_columns`] takes them.
+#[derive(Clone, Copy)]
+enum LabelsPredictions<'a> {
+    /// Parsed classes (`None` = missing).
+    Parsed(&'a [Option<bool>], &'a [Option<bool>]),
+    /// 0/1 integer columns without nulls, checked to hold only 0 and 1.
+    ZeroOne(&'a [i64], &'a [i64]),
+}
+
+/// A column of 0/1 integers without nulls, as it is (the usual label and prediction columns);
+/// `None` for anything else, which then takes [`Binary::parse_known`].
+fn zero_one<'a>(array: &'a arrow_array::ArrayRef, b: &Binary) -> Option<&'a [i64]> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::Int64Type;
+    if b.pos_label.is_some() {
+        return None;
+    }
+    let ints = array.as_primitive_opt::<Int64Type>()?;
+    if ints.null_count() != 0 {
+        return None;
+    }
+    let v: &[i64] = ints.values();
+    // `|` and `&`: no branch per value, so that the check vectorises.
+    v.iter()
+        .fold(true, |ok, &x| ok & ((x == 0) | (x == 1)))
+        .then_some(v)
+}
+
+/// Counts a batch whose attributes are all Int32-keyed dictionaries (`mults[a][key]` = the
+/// key's code × the attribute's stride) and whose labels and predictions are 0/1: one pass,
+/// specialised by the number of attributes so that the per-row sum is unrolled. `false` (and
+/// nothing counted) for more than four attributes.
+fn fused_zero_one(
+    builder: &mut TensorBuilder,
+    keys: &[&[i32]],
+    mults: &[&[usize]],
+    y: &[i64],
+    p: &[i64],
+) -> bool {
+    fn run<const A: usize>(
+        builder: &mut TensorBuilder,
+        keys: &[&[i32]],
+        mults: &[&[usize]],
+        y: &[i64],
+        p: &[i64],
+    ) {
+        let keys: [&[i32]; A] = std::array::from_fn(|a| &keys[a][..y.len()]);
+        let mults: [&[usize]; A] = std::array::from_fn(|a| mults[a]);
+        builder.add_zero_one_with(y, p, |i| {
+            let mut slot = 0;
+            for a in 0..A {
+                // Keys of non-null rows are valid dictionary positions (arrow checks them).
+                slot += mults[a][keys[a][i] as usize];
+            }
+            slot
+        });
+    }
+    match keys.len() {
+        1 => run::<1>(builder, keys, mults, y, p),
+        2 => run::<2>(builder, keys, mults, y, p),
+        3 => run::<3>(builder, keys, mults, y, p),
+        4 => run::<4>(builder, keys, mults, y, p),
+        _ => return false,
+    }
+    true
 }
 
 /// The first missing required value of a row, as (column, role): label (or, for regression
@@ -885,6 +997,33 @@ fn count_batch(
         }
     }
     let binary = spec.task == Task::Binary;
+    // 0/1 integer labels and predictions, unweighted: counted as they are (no parsing).
+    let fast = match &spec.prediction {
+        Prediction::Column(c)
+            if binary && spec.weight.is_none() && exact.is_none() && spec.extra.is_empty() =>
+        {
+            zero_one(column(batch, &spec.label), label).zip(zero_one(column(batch, c), pred))
+        }
+        _ => None,
+    };
+    if let Some((y, p)) = fast {
+        let mut texts = spec
+            .sensitive
+            .iter()
+            .map(|s| TextColumn::new(column(batch, s), at_of(s), "sensitive attribute"))
+            .collect::<Result<Vec<_>, _>>()?;
+        return count_columns(
+            path,
+            builder,
+            state,
+            &mut texts,
+            na,
+            LabelsPredictions::ZeroOne(y, p),
+            None,
+            None,
+            n,
+        );
+    }
     let (labels, labels_complete) = if binary {
         label.parse_known(column(batch, &spec.label), at_of(&spec.label), na)?
     } else {
@@ -960,7 +1099,15 @@ fn count_batch(
             .is_none_or(|w| w.iter().all(Option::is_some));
     if complete && exact.is_none() {
         return count_columns(
-            path, builder, state, &mut texts, na, &labels, &preds, scores, weights, n,
+            path,
+            builder,
+            state,
+            &mut texts,
+            na,
+            LabelsPredictions::Parsed(&labels, &preds),
+            scores,
+            weights,
+            n,
         );
     }
     for i in 0..n {

@@ -375,3 +375,70 @@ fn dictionary_columns_without_missing_values_count_the_same() {
     assert!(!base.tensor.is_weighted());
     assert_eq!(with_threads(&pq, &sp, 2).unwrap().tensor, base.tensor);
 }
+
+/// The usual file of all — 0/1 integer label and prediction, text attributes without missing
+/// values — is counted in one fused pass (per number of attributes, up to four; more take the
+/// general path). Each must give the CSV scan's tensor.
+#[test]
+fn zero_one_integers_with_dictionary_attributes_equal_the_csv_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = Mix(11);
+    let n = 9_000;
+    let names = ["a1", "a2", "a3", "a4", "a5"];
+    let levels = [3u64, 5, 2, 4, 3];
+    let cols: Vec<Vec<String>> = levels
+        .iter()
+        .map(|&k| (0..n).map(|_| format!("v{}", r.below(k))).collect())
+        .collect();
+    let y: Vec<i64> = (0..n).map(|_| (r.below(3) == 0) as i64).collect();
+    let p: Vec<i64> = (0..n).map(|_| (r.below(2) == 0) as i64).collect();
+    let mut csv = names.join(",") + ",y,p\n";
+    for i in 0..n {
+        for c in &cols {
+            csv += &c[i];
+            csv.push(',');
+        }
+        csv += &format!("{},{}\n", y[i], p[i]);
+    }
+    let csv_path = dir.path().join("z.csv");
+    std::fs::write(&csv_path, csv).unwrap();
+    let mut fields: Vec<(&str, ArrayRef)> = names
+        .iter()
+        .zip(&cols)
+        .map(|(n, c)| (*n, Arc::new(StringArray::from(c.clone())) as ArrayRef))
+        .collect();
+    fields.push(("y", Arc::new(Int64Array::from(y.clone()))));
+    fields.push(("p", Arc::new(Int64Array::from(p.clone()))));
+    let batch = RecordBatch::try_from_iter(fields).unwrap();
+    let pq = dir.path().join("z.parquet");
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(1000))
+        .build();
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&pq).unwrap(),
+        batch.schema(),
+        Some(props),
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    for k in 1..=5 {
+        let sp = ScanSpec::new(
+            "y",
+            Prediction::Column("p".into()),
+            names[..k].iter().map(|s| s.to_string()).collect(),
+        );
+        let base = scan(&csv_path, &sp).unwrap();
+        let total: u64 = base
+            .tensor
+            .cells()
+            .map(|c| base.tensor.counts(c).iter().sum::<u64>())
+            .sum();
+        assert_eq!(total, n as u64);
+        for threads in [1, 3] {
+            let s = with_threads(&pq, &sp, threads).unwrap();
+            assert_eq!(s.tensor, base.tensor, "{k} attributes, {threads} threads");
+            assert_eq!(s.summary.rows_used, n as u64);
+        }
+    }
+}

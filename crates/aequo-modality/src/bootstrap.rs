@@ -8,9 +8,9 @@
 //! (the same item drawn for the full and the ablated run) is what makes the intervals of
 //! differences such as the perceptual score tight.
 //!
-//! This is local to `aequo-modality` until `aequo-core`'s bootstrap lands; the core's Poisson
-//! bootstrap over count cells does not apply directly because modality metrics pair conditions
-//! item by item.
+//! The resampling is local to `aequo-modality`: `aequo-core`'s Poisson bootstrap draws weights
+//! for count cells, while modality metrics pair conditions item by item, so a replicate must
+//! draw items; the quantile rule is the core's ([`quantile_sorted`]).
 
 use crate::value::{Estimate, Interval, Undefined, Value};
 use rand::rngs::StdRng;
@@ -48,15 +48,10 @@ impl BootstrapConfig {
     }
 }
 
-/// Linear-interpolation quantile (type 7) of sorted values.
+/// Linear-interpolation quantile (type 7, `numpy.quantile`'s default) of sorted values:
+/// `aequo-core`'s rule, `None` for an empty slice.
 pub fn quantile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let h = (sorted.len() - 1) as f64 * q.clamp(0.0, 1.0);
-    let lo = h.floor() as usize;
-    let hi = h.ceil() as usize;
-    Some(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
+    (!sorted.is_empty()).then(|| aequo_core::bootstrap::quantile_sorted(sorted, q.clamp(0.0, 1.0)))
 }
 
 /// Percentile interval of `stat` over item-bootstrap replicates of `n` items; `None` when

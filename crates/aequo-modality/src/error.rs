@@ -133,6 +133,18 @@ pub enum ModalityError {
         /// Label in the prediction file.
         got: String,
     },
+    /// An input (an image, a data URL, a manifest value) cannot be used as it is.
+    #[error("{message}")]
+    InvalidInput {
+        /// What is wrong, with the remedy.
+        message: String,
+    },
+    /// A live run against a model could not complete.
+    #[error("live run: {message}")]
+    Live {
+        /// What failed, with the remedy.
+        message: String,
+    },
 }
 
 /// Result alias of this crate.

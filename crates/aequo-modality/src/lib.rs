@@ -19,6 +19,8 @@
 //! * [`robustness`] — missing-modality robustness curves;
 //! * [`contrastive`] — modality-contrastive re-scoring (VCD and the dynamic variant);
 //! * [`fusion`] — a small late-fusion classifier trained by gradient descent, for audits of a real trained model;
+//! * `live` (feature `live`) — live mode: a plan run against an OpenAI-compatible vision-language endpoint through `aequo-probe`'s client and journal; [`image`] — PNG, data URLs, blank and noise images; [`serve`] — an OpenAI-compatible vision server over a local model;
+//! * `onnx` (feature `onnx`) — plans run against ONNX classifiers with one input per modality (tract);
 //! * [`plan`] — ablation plans from a manifest, predictions read back, scoring into a [`report::ModalityReport`];
 //! * [`io`] — readers of published result files (blind-faith-in-text, XModBench);
 //! * [`bootstrap`], [`value`], [`error`] — shared machinery;
@@ -34,12 +36,18 @@ pub mod conflict;
 pub mod contrastive;
 pub mod error;
 pub mod fusion;
+pub mod image;
 pub mod io;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod need;
+#[cfg(feature = "onnx")]
+pub mod onnx;
 pub mod perceptual;
 pub mod plan;
 pub mod report;
 pub mod robustness;
+pub mod serve;
 pub mod shapley;
 pub mod synth;
 pub mod value;

@@ -28,9 +28,10 @@
 //! columns): one per request. Answers are compared with labels after trimming; ids and
 //! conditions are checked against the plan.
 //!
-//! A live runner (an OpenAI-compatible endpoint through `aequo-probe`, an ONNX classifier) is a
-//! function from [`Request`] to a prediction string; it plugs in between [`Plan::requests`] and
-//! [`score`] without changing either.
+//! A runner turns each [`Request`] into a prediction string between [`Plan::requests`] and
+//! [`score`], without changing either: the user's own model behind a [`Runner`], an ONNX
+//! classifier (`onnx`, feature `onnx`), or an OpenAI-compatible vision-language endpoint
+//! (`live`, feature `live`, through `aequo-probe`'s client and journal).
 
 use crate::answer::Cleaning;
 use crate::bootstrap::{estimate, weighted_accuracy, BootstrapConfig};
@@ -671,10 +672,10 @@ impl Plan {
     }
 }
 
-/// Something that answers plan requests: offline, the user's own model behind a function; live
-/// (not built yet), an OpenAI-compatible vision-language endpoint through `aequo-probe`'s client
-/// and run journal, or an ONNX classifier. A removed input arrives as `null` with ablation
-/// `"removed"`; the runner renders its modality's blank.
+/// Something that answers plan requests one by one: the user's own model behind a function, or
+/// an ONNX classifier (feature `onnx`). (The live endpoint runner, `live::run_live`,
+/// runs requests concurrently through a journal instead.) A removed input arrives as `null` with
+/// ablation `"removed"`; the runner renders its modality's blank.
 pub trait Runner {
     /// Answers one request with the model's prediction.
     fn answer(&mut self, request: &Request) -> Result<String>;
@@ -1225,6 +1226,25 @@ pub fn score(plan: &Plan, answers: &Answers, cfg: &ScoreConfig) -> Result<Modali
     }
     debug_assert_eq!(report.schema, SCHEMA);
     Ok(report)
+}
+
+/// Writes predictions as JSONL (`{"condition", "id", "prediction"}` per line).
+pub fn write_predictions(path: &Path, predictions: &[Prediction]) -> Result<()> {
+    let mut out = String::new();
+    for p in predictions {
+        out.push_str(&serde_json::to_string(p).unwrap_or_default());
+        out.push('\n');
+    }
+    if let Some(d) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(d).map_err(|source| ModalityError::Io {
+            path: d.to_path_buf(),
+            source,
+        })?;
+    }
+    std::fs::write(path, out).map_err(|source| ModalityError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 #[cfg(test)]

@@ -177,6 +177,50 @@ impl HttpBackend {
         exp.mul_f64(0.5 + 0.5 * u)
     }
 
+    /// Sends a Chat Completions body built by the caller (e.g. with image content parts, which
+    /// [`Request`]'s plain-text messages cannot carry) through the same concurrency limit, rate
+    /// limit, timeout and retries as [`ModelBackend::generate`]. `model` is set to the
+    /// configured model when the body has none.
+    pub fn send_chat(&self, mut body: Json) -> Result<Response> {
+        if body.get("model").is_none() {
+            body["model"] = json!(self.config.model);
+        }
+        let url = format!("{}/chat/completions", self.config.base_url);
+        self.send(&url, &body)
+    }
+
+    fn send(&self, url: &str, body: &Json) -> Result<Response> {
+        let mut retry = 0u32;
+        loop {
+            self.acquire();
+            self.pace();
+            self.counters
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .attempts += 1;
+            let outcome = self.attempt(url, body);
+            self.release();
+            match outcome {
+                Attempt::Done(r) => return Ok(r),
+                Attempt::Fail(e) => return Err(e),
+                Attempt::Retry { reason, after } => {
+                    if retry >= self.config.max_retries {
+                        return Err(ProbeError::Server(format!(
+                            "{url}: gave up after {} attempts, last: {reason}; check that the server is up or raise --retries",
+                            retry + 1
+                        )));
+                    }
+                    std::thread::sleep(self.backoff(retry, after));
+                    retry += 1;
+                    self.counters
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .retries += 1;
+                }
+            }
+        }
+    }
+
     fn body(&self, request: &Request) -> Result<(String, Json)> {
         let p = &request.params;
         let mut body = json!({
@@ -281,35 +325,7 @@ impl ModelBackend for HttpBackend {
 
     fn generate(&self, request: &Request) -> Result<Response> {
         let (url, body) = self.body(request)?;
-        let mut retry = 0u32;
-        loop {
-            self.acquire();
-            self.pace();
-            self.counters
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .attempts += 1;
-            let outcome = self.attempt(&url, &body);
-            self.release();
-            match outcome {
-                Attempt::Done(r) => return Ok(r),
-                Attempt::Fail(e) => return Err(e),
-                Attempt::Retry { reason, after } => {
-                    if retry >= self.config.max_retries {
-                        return Err(ProbeError::Server(format!(
-                            "{url}: gave up after {} attempts, last: {reason}; check that the server is up or raise --retries",
-                            retry + 1
-                        )));
-                    }
-                    std::thread::sleep(self.backoff(retry, after));
-                    retry += 1;
-                    self.counters
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .retries += 1;
-                }
-            }
-        }
+        self.send(&url, &body)
     }
 }
 

@@ -3,11 +3,14 @@
 //! * `oracle` — aequo against Fairlearn 0.15.0 and AIF360 0.6.1 on real data (COMPAS, Adult,
 //!   German credit), from the expected values `scripts/oracle.sh` computes;
 //! * `errors` — every class of bad input gives a clear message and a non-zero exit;
-//! * `commands` — the commands' behaviour and output shapes.
+//! * `commands` — the commands' behaviour and output shapes;
+//! * `sql` — `aequo audit --sql` on DataFusion and Ballista (features `sql`, `ballista`).
 
 mod commands;
 mod errors;
 mod oracle;
+#[cfg(feature = "sql")]
+mod sql;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
