@@ -142,7 +142,10 @@ fn the_html_page_shows_every_number_of_the_json_and_fetches_nothing() {
     assert_self_contained(&html);
     // The JSON says how its intervals were computed.
     let how = report["interval_method"].as_str().expect("interval method");
-    assert!(how.contains("cluster bootstrap") && how.contains("no_interval"), "{how}");
+    assert!(
+        how.contains("cluster bootstrap") && how.contains("no_interval"),
+        "{how}"
+    );
     let decision = report["decision"].as_array().expect("decision rows");
     assert_eq!(decision.len(), 2); // gender and age, explicit form
     let mut checked = 0;
