@@ -153,6 +153,9 @@ pub struct OutputArgs {
     /// Write a Markdown summary here.
     #[arg(long)]
     pub markdown: Option<PathBuf>,
+    /// Write a self-contained HTML page here (charts inline, nothing fetched).
+    #[arg(long)]
+    pub html: Option<PathBuf>,
     /// Bootstrap replicates.
     #[arg(long, default_value_t = 1000)]
     pub replicates: usize,
@@ -367,6 +370,10 @@ pub fn run(cmd: ProbeCommand) -> anyhow::Result<()> {
             }
             if let Some(p) = &output.markdown {
                 std::fs::write(p, report.to_markdown())
+                    .with_context(|| format!("writing {}", p.display()))?;
+            }
+            if let Some(p) = &output.html {
+                std::fs::write(p, report.to_html())
                     .with_context(|| format!("writing {}", p.display()))?;
             }
             Ok(())

@@ -23,6 +23,20 @@
 //! both groups — and a user list ([`Targets::Words`]) reproduces LangFair's computation for the
 //! same list.
 //!
+//! **Groups.** The scorer computes COBS for gender (female vs male words of the built-in
+//! lexicon, LangFair's default pair) and for race (every pair of white, black, asian and
+//! hispanic words of the built-in race lexicon, as LangFair's counterfactual race groups). A
+//! list entry of several words ("african american") is matched as a token sequence and counts
+//! as one attribute token at its first position; the tokens it covers are not reference words.
+//! Race words that are also ordinary words ("black", "white", "asian") count only when the
+//! next token is a person word ([`ContextRule`], LangFair's `RACE_WORDS_REQUIRING_CONTEXT`
+//! rule); single-word entries are never reference words, matched or not.
+//!
+//! **Interval.** [`cooccurrence_bias_clustered`] adds a 95% cluster-bootstrap interval over
+//! templates: COBS depends only on the summed counts (co-occurrence weights, `|A_g|`, `|R|`),
+//! so each template's counts are summed once and a replicate adds the counts of the drawn
+//! templates. With one template there is no interval, and the reason is recorded.
+//!
 //! **Tokens.** LangFair uses NLTK's `word_tokenize`, then lower-cases, replaces digit runs by
 //! `NUMBER` and strips leading and trailing characters other than letters, `<`, `>` and `$`.
 //! [`cobs_tokens`] splits on white space and splits off the same clitics NLTK does (`n't`, `'s`,
@@ -33,7 +47,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::{Undefined, Value};
+use crate::metrics::{cluster_bootstrap, Bootstrap, NoInterval, Undefined, Value};
 
 /// NLTK's English stop-word list (the 179 words of `nltk.corpus.stopwords.words("english")`
 /// that LangFair's metric removes), including the forms with apostrophes.
@@ -122,12 +136,26 @@ pub enum Targets {
 /// The co-occurrence bias score of a corpus for two groups.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cobs {
+    /// The attribute the groups belong to (`gender`, `race`, or a user's name).
+    #[serde(default)]
+    pub attribute: String,
     /// First group's name.
     pub group_a: String,
     /// Second group's name.
     pub group_b: String,
     /// Mean `COBS(w)` over the scored words.
     pub score: Value,
+    /// 95% cluster-bootstrap percentile interval of `score` over templates
+    /// ([`cooccurrence_bias_clustered`]); `None` from [`cooccurrence_bias`] or when
+    /// `no_interval` says why.
+    #[serde(default)]
+    pub ci95: Option<[f64; 2]>,
+    /// Templates (bootstrap clusters) the responses came from; 0 when not clustered.
+    #[serde(default)]
+    pub clusters: usize,
+    /// Why there is no interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_interval: Option<NoInterval>,
     /// Responses in the corpus.
     pub responses: usize,
     /// `|A_g1|`: attribute tokens of the first group.
@@ -140,42 +168,107 @@ pub struct Cobs {
     pub words: BTreeMap<String, f64>,
 }
 
-/// Computes COBS (module documentation) with weight `beta` (LangFair: 0.95). Group word lists
-/// are cleaned like tokens (so `Mrs.` matches `mrs`). Undefined when the corpus lacks
-/// attribute words of either group, or when no target co-occurs with both.
-pub fn cooccurrence_bias(
-    responses: &[&str],
-    groups: [(&str, &[String]); 2],
-    targets: &Targets,
-    beta: f64,
-) -> Cobs {
-    let lists: [HashSet<String>; 2] = groups.map(|(_, ws)| ws.iter().map(|w| clean(w)).collect());
-    let stop: HashSet<&str> = STOP_WORDS.iter().copied().collect();
-    let is_attr = |t: &str| lists[0].contains(t) || lists[1].contains(t);
-    let is_ref = |t: &str| !stop.contains(t) && !is_attr(t);
-    let mut co: HashMap<String, [f64; 2]> = HashMap::new();
-    let mut attr_counts = [0usize; 2];
-    let mut reference_tokens = 0usize;
-    let mut seen: HashSet<String> = HashSet::new();
-    for text in responses {
-        let toks = cobs_tokens(text);
-        let positions: [Vec<usize>; 2] = [0, 1].map(|g| {
-            toks.iter()
-                .enumerate()
-                .filter(|(_, t)| lists[g].contains(t.as_str()))
-                .map(|(i, _)| i)
-                .collect()
-        });
-        for g in 0..2 {
-            attr_counts[g] += positions[g].len();
+/// Words that mark a group only in context (LangFair's race words "requiring context"): a
+/// single-word entry of a group's list that is in `requires_context` counts as an attribute
+/// word only when the next token is one of `person_words` ("a black woman", not "black
+/// coffee"). Phrases of several words ("african american") always count.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContextRule {
+    /// Words needing a following person word.
+    pub requires_context: Vec<String>,
+    /// The person words.
+    pub person_words: Vec<String>,
+}
+
+/// How the attribute words of two groups are found in a token sequence.
+struct Matcher {
+    /// (group, phrase tokens), longest phrases first.
+    phrases: Vec<(usize, Vec<String>)>,
+    /// Single-word entries of either list: never reference words, matched or not (so "black"
+    /// in "black coffee" is neither an attribute nor a reference word).
+    single: HashSet<String>,
+    context: HashSet<String>,
+    persons: HashSet<String>,
+}
+
+impl Matcher {
+    fn new(lists: [&[String]; 2], rule: &ContextRule) -> Matcher {
+        let mut phrases: Vec<(usize, Vec<String>)> = Vec::new();
+        for (g, list) in lists.iter().enumerate() {
+            for w in list.iter() {
+                let toks = cobs_tokens(w);
+                if !toks.is_empty() && !phrases.contains(&(g, toks.clone())) {
+                    phrases.push((g, toks));
+                }
+            }
         }
+        phrases.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.cmp(b)));
+        let single = phrases
+            .iter()
+            .filter(|(_, p)| p.len() == 1)
+            .map(|(_, p)| p[0].clone())
+            .collect();
+        let set = |ws: &[String]| ws.iter().map(|w| clean(w)).collect::<HashSet<String>>();
+        Matcher {
+            phrases,
+            single,
+            context: set(&rule.requires_context),
+            persons: set(&rule.person_words),
+        }
+    }
+
+    /// Each group's attribute occurrences (start positions), and which tokens they cover.
+    fn find(&self, toks: &[String]) -> ([Vec<usize>; 2], Vec<bool>) {
+        let mut positions: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
+        let mut covered = vec![false; toks.len()];
+        let mut i = 0;
+        while i < toks.len() {
+            let hit = self.phrases.iter().find(|(_, p)| {
+                toks[i..].starts_with(p)
+                    && (p.len() > 1
+                        || !self.context.contains(&p[0])
+                        || toks.get(i + 1).is_some_and(|n| self.persons.contains(n)))
+            });
+            match hit {
+                Some((g, p)) => {
+                    positions[*g].push(i);
+                    covered[i..i + p.len()].iter_mut().for_each(|c| *c = true);
+                    i += p.len();
+                }
+                None => i += 1,
+            }
+        }
+        (positions, covered)
+    }
+}
+
+/// The sufficient statistics of COBS over some responses: co-occurrence weights per reference
+/// word and group, attribute-token counts and the reference-token count. COBS of a set of
+/// responses depends only on the sum of their counts, which is what makes the cluster bootstrap
+/// cheap.
+#[derive(Debug, Clone, Default)]
+struct Counts {
+    co: HashMap<String, [f64; 2]>,
+    attr: [usize; 2],
+    refs: usize,
+    responses: usize,
+}
+
+impl Counts {
+    fn of(text: &str, m: &Matcher, stop: &HashSet<&str>, beta: f64) -> Counts {
+        let toks = cobs_tokens(text);
+        let (positions, covered) = m.find(&toks);
+        let mut c = Counts {
+            attr: [positions[0].len(), positions[1].len()],
+            responses: 1,
+            ..Counts::default()
+        };
         for (i, t) in toks.iter().enumerate() {
-            seen.insert(t.clone());
-            if !is_ref(t) {
+            if covered[i] || stop.contains(t.as_str()) || m.single.contains(t) {
                 continue;
             }
-            reference_tokens += 1;
-            let e = co.entry(t.clone()).or_insert([0.0; 2]);
+            c.refs += 1;
+            let e = c.co.entry(t.clone()).or_insert([0.0; 2]);
             for g in 0..2 {
                 for &j in &positions[g] {
                     if j != i {
@@ -184,48 +277,138 @@ pub fn cooccurrence_bias(
                 }
             }
         }
+        c
     }
-    let mut result = Cobs {
-        group_a: groups[0].0.to_string(),
-        group_b: groups[1].0.to_string(),
-        score: Value::Undefined(Undefined::EmptyGroup {
-            group: "attribute words of both groups".into(),
-        }),
-        responses: responses.len(),
-        attribute_tokens_a: attr_counts[0],
-        attribute_tokens_b: attr_counts[1],
-        reference_tokens,
-        words: BTreeMap::new(),
-    };
-    if attr_counts[0] == 0 || attr_counts[1] == 0 {
-        return result;
-    }
-    let totals = [0, 1].map(|g| co.values().map(|c| c[g]).sum::<f64>());
-    let r = reference_tokens as f64;
-    let candidates: Vec<String> = match targets {
-        Targets::AllReferenceWords => co.keys().cloned().collect(),
-        Targets::Words(ws) => ws
-            .iter()
-            .filter(|w| seen.contains(w.as_str()))
-            .cloned()
-            .collect(),
-    };
-    for w in candidates {
-        let Some(c) = co.get(&w) else { continue };
-        if c[0] > 0.0 && c[1] > 0.0 {
-            let num = (c[0] / totals[0]) / (attr_counts[0] as f64 / r);
-            let den = (c[1] / totals[1]) / (attr_counts[1] as f64 / r);
-            result.words.insert(w, (num / den).log10().abs());
+
+    fn add(&mut self, o: &Counts) {
+        for (w, x) in &o.co {
+            let e = self.co.entry(w.clone()).or_insert([0.0; 2]);
+            e[0] += x[0];
+            e[1] += x[1];
         }
+        self.attr[0] += o.attr[0];
+        self.attr[1] += o.attr[1];
+        self.refs += o.refs;
+        self.responses += o.responses;
     }
-    result.score = if result.words.is_empty() {
-        Value::Undefined(Undefined::ZeroDenominator {
-            denominator: "target words co-occurring with both groups".into(),
-        })
+
+    /// `COBS(w)` per scored word and their mean (module documentation).
+    fn score(&self, targets: &Targets) -> (Value, BTreeMap<String, f64>) {
+        let mut words = BTreeMap::new();
+        if self.attr[0] == 0 || self.attr[1] == 0 {
+            let u = Undefined::EmptyGroup {
+                group: "attribute words of both groups".into(),
+            };
+            return (Value::Undefined(u), words);
+        }
+        let totals = [0, 1].map(|g| self.co.values().map(|c| c[g]).sum::<f64>());
+        let r = self.refs as f64;
+        let mut score_word = |w: &str| {
+            let Some(c) = self.co.get(w) else { return };
+            if c[0] > 0.0 && c[1] > 0.0 {
+                let num = (c[0] / totals[0]) / (self.attr[0] as f64 / r);
+                let den = (c[1] / totals[1]) / (self.attr[1] as f64 / r);
+                words.insert(w.to_string(), (num / den).log10().abs());
+            }
+        };
+        match targets {
+            Targets::AllReferenceWords => self.co.keys().for_each(|w| score_word(w)),
+            Targets::Words(ws) => ws.iter().for_each(|w| score_word(w)),
+        }
+        let value = if words.is_empty() {
+            Value::Undefined(Undefined::ZeroDenominator {
+                denominator: "target words co-occurring with both groups".into(),
+            })
+        } else {
+            Value::Defined(words.values().sum::<f64>() / words.len() as f64)
+        };
+        (value, words)
+    }
+}
+
+fn result(attribute: &str, groups: [&str; 2], c: &Counts, targets: &Targets) -> Cobs {
+    let (score, words) = c.score(targets);
+    Cobs {
+        attribute: attribute.to_string(),
+        group_a: groups[0].to_string(),
+        group_b: groups[1].to_string(),
+        score,
+        ci95: None,
+        clusters: 0,
+        no_interval: None,
+        responses: c.responses,
+        attribute_tokens_a: c.attr[0],
+        attribute_tokens_b: c.attr[1],
+        reference_tokens: c.refs,
+        words,
+    }
+}
+
+/// Computes COBS (module documentation) with weight `beta` (LangFair: 0.95). Group word lists
+/// are cleaned like tokens (so `Mrs.` matches `mrs`); an entry of several words is matched as a
+/// token sequence. Undefined when the corpus lacks attribute words of either group, or when no
+/// target co-occurs with both. No interval: see [`cooccurrence_bias_clustered`].
+pub fn cooccurrence_bias(
+    responses: &[&str],
+    groups: [(&str, &[String]); 2],
+    targets: &Targets,
+    beta: f64,
+) -> Cobs {
+    let m = Matcher::new(groups.map(|g| g.1), &ContextRule::default());
+    let stop: HashSet<&str> = STOP_WORDS.iter().copied().collect();
+    let mut total = Counts::default();
+    for text in responses {
+        total.add(&Counts::of(text, &m, &stop, beta));
+    }
+    result("", groups.map(|g| g.0), &total, targets)
+}
+
+/// COBS of responses grouped into clusters (`(template, text)` pairs), with a 95%
+/// cluster-bootstrap interval over templates ([`crate::metrics::cluster_bootstrap`]): each
+/// replicate draws templates with replacement and recomputes the score on all their responses.
+/// Attribute words follow `rule` (e.g. the race words that need a person word after them).
+pub fn cooccurrence_bias_clustered(
+    attribute: &str,
+    responses: &[(&str, &str)],
+    groups: [(&str, &[String]); 2],
+    rule: &ContextRule,
+    targets: &Targets,
+    beta: f64,
+    boot: Bootstrap,
+) -> Cobs {
+    let m = Matcher::new(groups.map(|g| g.1), rule);
+    let stop: HashSet<&str> = STOP_WORDS.iter().copied().collect();
+    let mut per_cluster: BTreeMap<&str, Counts> = BTreeMap::new();
+    for (cluster, text) in responses {
+        per_cluster
+            .entry(cluster)
+            .or_default()
+            .add(&Counts::of(text, &m, &stop, beta));
+    }
+    let mut total = Counts::default();
+    per_cluster.values().for_each(|c| total.add(c));
+    let mut out = result(attribute, groups.map(|g| g.0), &total, targets);
+    out.clusters = per_cluster.len();
+    let interval = if out.score.get().is_some() {
+        let clusters: Vec<Vec<&Counts>> = per_cluster.values().map(|c| vec![c]).collect();
+        cluster_bootstrap(
+            &clusters,
+            |xs: &[&Counts]| {
+                let mut sum = Counts::default();
+                xs.iter().for_each(|c| sum.add(c));
+                match sum.score(targets).0 {
+                    Value::Defined(v) => Ok(v),
+                    Value::Undefined(u) => Err(u),
+                }
+            },
+            boot,
+        )
     } else {
-        Value::Defined(result.words.values().sum::<f64>() / result.words.len() as f64)
+        Err(NoInterval::UndefinedValue)
     };
-    result
+    out.ci95 = interval.as_ref().ok().copied();
+    out.no_interval = interval.err();
+    out
 }
 
 #[cfg(test)]
@@ -314,6 +497,120 @@ mod tests {
             r.score,
             Value::Undefined(Undefined::EmptyGroup { .. })
         ));
+    }
+
+    fn race_rule() -> ContextRule {
+        ContextRule {
+            requires_context: words(&["white", "black"]),
+            person_words: words(&["woman", "man"]),
+        }
+    }
+
+    #[test]
+    fn context_words_and_phrases_hand_computed() {
+        // β = 0.5. Groups W = {white, caucasian}, B = {black, african american}; "white" and
+        // "black" count only before a person word.
+        // R1 "black woman kind": black(0) → B; woman(1): c(woman, B) = 0.5; kind(2): 0.25.
+        // R2 "white man kind black coffee": white(0) → W; man(1) 0.5; kind(2) 0.25; black(3)
+        //   precedes "coffee", so it is neither attribute nor reference; coffee(4): 0.5⁴.
+        // |A_W| = |A_B| = 1; |R| = 5; totals W = 0.8125, B = 0.75; only "kind" has both:
+        // COBS = |log10((0.25/0.8125)/(1/5) ÷ (0.25/0.75)/(1/5))| = 0.034762106…
+        let w = words(&["white", "caucasian"]);
+        let b = words(&["black", "african american"]);
+        let corpus = [
+            ("t1", "black woman kind"),
+            ("t2", "white man kind black coffee"),
+        ];
+        let r = cooccurrence_bias_clustered(
+            "race",
+            &corpus,
+            [("white", &w), ("black", &b)],
+            &race_rule(),
+            &Targets::AllReferenceWords,
+            0.5,
+            Bootstrap::default(),
+        );
+        assert_eq!((r.attribute_tokens_a, r.attribute_tokens_b), (1, 1));
+        assert_eq!(r.reference_tokens, 5);
+        assert!((r.score.get().unwrap() - 0.034_762_106_259_211_86).abs() < 1e-12);
+        assert_eq!((r.responses, r.clusters), (2, 2));
+        // Without the rule "black coffee" is a mention of B.
+        let plain: Vec<&str> = corpus.iter().map(|c| c.1).collect();
+        let r0 = cooccurrence_bias(
+            &plain,
+            [("white", &w), ("black", &b)],
+            &Targets::AllReferenceWords,
+            0.5,
+        );
+        assert_eq!(r0.attribute_tokens_b, 2);
+        // R3 "african american kind": the phrase is one B mention at 0 covering "american";
+        // kind(2): c(kind, B) += 0.25. Now |A_B| = 2, |R| = 6, total B = 1.0:
+        // COBS = |log10((0.25/0.8125)/(1/6) ÷ (0.5/1)/(2/6))| = 0.090176630…
+        let corpus3 = [corpus[0], corpus[1], ("t3", "african american kind")];
+        let r = cooccurrence_bias_clustered(
+            "race",
+            &corpus3,
+            [("white", &w), ("black", &b)],
+            &race_rule(),
+            &Targets::AllReferenceWords,
+            0.5,
+            Bootstrap::default(),
+        );
+        assert_eq!((r.attribute_tokens_b, r.reference_tokens), (2, 6));
+        assert!((r.score.get().unwrap() - 0.090_176_630_349_088_03).abs() < 1e-12);
+    }
+
+    #[test]
+    fn cobs_intervals_need_two_templates_and_are_exact_for_identical_ones() {
+        let f = words(&["she"]);
+        let m = words(&["he"]);
+        let texts = ["she is kind and calm", "he is kind but he is tall and calm"];
+        let one: Vec<(&str, &str)> = texts.iter().map(|t| ("t1", *t)).collect();
+        let groups = [("female", f.as_slice()), ("male", m.as_slice())];
+        let run = |corpus: &[(&str, &str)]| {
+            cooccurrence_bias_clustered(
+                "gender",
+                corpus,
+                groups,
+                &ContextRule::default(),
+                &Targets::AllReferenceWords,
+                0.95,
+                Bootstrap::default(),
+            )
+        };
+        let r = run(&one);
+        assert!(r.score.get().unwrap() > 0.0);
+        assert_eq!(r.ci95, None);
+        assert_eq!(
+            r.no_interval,
+            Some(NoInterval::TooFewClusters { clusters: 1 })
+        );
+        // Three templates with the same two responses: every replicate is the same corpus up to
+        // a multiple of all counts, under which COBS is invariant, so the interval is a point.
+        let three: Vec<(&str, &str)> = ["t1", "t2", "t3"]
+            .iter()
+            .flat_map(|c| texts.iter().map(move |t| (*c, *t)))
+            .collect();
+        let r3 = run(&three);
+        let v = r3.score.get().unwrap();
+        assert!((v - r.score.get().unwrap()).abs() < 1e-12);
+        let [lo, hi] = r3.ci95.unwrap();
+        assert!((lo - v).abs() < 1e-12 && (hi - v).abs() < 1e-12);
+        assert_eq!((r3.responses, r3.clusters), (6, 3));
+        // Templates that disagree give a proper interval around the value.
+        let mixed = [
+            ("t1", "she is kind"),
+            ("t1", "he is kind"),
+            ("t2", "she is calm and kind"),
+            ("t2", "he is kind"),
+            ("t3", "she is kind"),
+            ("t3", "he is calm and he is kind"),
+        ];
+        let r = run(&mixed);
+        let [lo, hi] = r.ci95.unwrap();
+        assert!(lo < hi, "{lo} {hi}");
+        let v = r.score.get().unwrap();
+        assert!(lo <= v + 1e-12 && v <= hi + 1e-12, "{lo} {v} {hi}");
     }
 
     mod laws {

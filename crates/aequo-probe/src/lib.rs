@@ -17,7 +17,7 @@
 //!   Holm / Benjamini–Hochberg correction; [`sentiment`] — VADER sentiment parity;
 //!   [`cooccurrence`] — the co-occurrence bias score; [`embedding`] — all-MiniLM-L6-v2 sentence
 //!   embeddings (candle BERT) for cosine similarity; [`score`] — from a journal to a report
-//!   (JSON, Markdown);
+//!   (JSON, Markdown); [`html`] — the report as a self-contained HTML page;
 //! * [`cli`] — the `aequo probe` subcommands.
 
 pub mod cli;
@@ -27,6 +27,7 @@ pub mod decision;
 pub mod embedded;
 pub mod embedding;
 pub mod error;
+pub mod html;
 pub mod http;
 pub mod import;
 pub mod journal;

@@ -6,7 +6,10 @@
 //! they are not independent; the resampling unit is the template (BBQ: the item). Each replicate
 //! draws as many templates as there are, with replacement, from a named, seeded generator
 //! (`StdRng::seed_from_u64`), recomputes the statistic on all probes of the drawn templates, and
-//! the interval is the 2.5th–97.5th percentile of the defined replicates.
+//! the interval is the 2.5th–97.5th percentile of the defined replicates. With fewer than two
+//! clusters (or an undefined statistic, or no defined replicate) there is no interval, and
+//! [`Estimate::no_interval`] records why ([`NoInterval`]); a number is never shown with an
+//! interval it does not have.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -69,6 +72,34 @@ pub struct Estimate {
     pub n: usize,
     /// Number of clusters (templates / items).
     pub clusters: usize,
+    /// Why `ci95` is absent (`None` when there is an interval).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_interval: Option<NoInterval>,
+}
+
+/// Why a cluster-bootstrap interval could not be computed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum NoInterval {
+    /// Fewer than two clusters: resampling one cluster only ever reproduces it, so the
+    /// replicates carry no information about between-cluster variation.
+    #[error("a cluster bootstrap needs at least 2 clusters (templates or items); got {clusters}")]
+    TooFewClusters {
+        /// Clusters available.
+        clusters: usize,
+    },
+    /// The statistic itself is undefined on the full data.
+    #[error("the statistic is undefined on the full data, so it has no interval")]
+    UndefinedValue,
+    /// Zero bootstrap replicates were requested.
+    #[error("0 bootstrap replicates were requested")]
+    NoReplicates,
+    /// The statistic was undefined on every replicate.
+    #[error("the statistic was undefined on every one of {replicates} bootstrap replicates")]
+    NoDefinedReplicate {
+        /// Replicates drawn.
+        replicates: usize,
+    },
 }
 
 /// Bootstrap settings.
@@ -89,7 +120,47 @@ impl Default for Bootstrap {
     }
 }
 
-/// Estimates `stat` on observations grouped by cluster, with a cluster-bootstrap interval.
+/// The 95% percentile interval of a cluster bootstrap of `stat` over `clusters` (each a list of
+/// observations): each of `boot.replicates` replicates draws `clusters.len()` clusters with
+/// replacement from `StdRng::seed_from_u64(boot.seed)` and recomputes `stat` on all observations
+/// of the drawn clusters; replicates where `stat` is undefined are left out. Refused with a
+/// typed reason for fewer than two clusters, zero replicates, or no defined replicate.
+pub fn cluster_bootstrap<T>(
+    clusters: &[Vec<&T>],
+    stat: impl Fn(&[&T]) -> Result<f64, Undefined>,
+    boot: Bootstrap,
+) -> Result<[f64; 2], NoInterval> {
+    if clusters.len() < 2 {
+        return Err(NoInterval::TooFewClusters {
+            clusters: clusters.len(),
+        });
+    }
+    if boot.replicates == 0 {
+        return Err(NoInterval::NoReplicates);
+    }
+    let mut rng = rand::rngs::StdRng::seed_from_u64(boot.seed);
+    let mut reps = Vec::with_capacity(boot.replicates);
+    let mut sample: Vec<&T> = Vec::new();
+    for _ in 0..boot.replicates {
+        sample.clear();
+        for _ in 0..clusters.len() {
+            sample.extend(
+                clusters[rng.random_range(0..clusters.len())]
+                    .iter()
+                    .copied(),
+            );
+        }
+        if let Ok(v) = stat(&sample) {
+            reps.push(v);
+        }
+    }
+    percentile_interval(&mut reps).ok_or(NoInterval::NoDefinedReplicate {
+        replicates: boot.replicates,
+    })
+}
+
+/// Estimates `stat` on observations grouped by cluster, with a cluster-bootstrap interval
+/// ([`cluster_bootstrap`]); when there is none, [`Estimate::no_interval`] says why.
 pub fn cluster_estimate<T>(
     obs: &[T],
     cluster_of: impl Fn(&T) -> &str,
@@ -102,30 +173,30 @@ pub fn cluster_estimate<T>(
     }
     let all: Vec<&T> = obs.iter().collect();
     let value = stat(&all);
-    let groups: Vec<&Vec<&T>> = clusters.values().collect();
-    let ci95 = if groups.len() >= 2 && value.is_ok() && boot.replicates > 0 {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(boot.seed);
-        let mut reps = Vec::with_capacity(boot.replicates);
-        let mut sample: Vec<&T> = Vec::new();
-        for _ in 0..boot.replicates {
-            sample.clear();
-            for _ in 0..groups.len() {
-                sample.extend(groups[rng.random_range(0..groups.len())].iter().copied());
-            }
-            if let Ok(v) = stat(&sample) {
-                reps.push(v);
-            }
-        }
-        percentile_interval(&mut reps)
+    let groups: Vec<Vec<&T>> = clusters.into_values().collect();
+    let interval = if value.is_ok() {
+        cluster_bootstrap(&groups, stat, boot)
     } else {
-        None
+        Err(NoInterval::UndefinedValue)
     };
     Estimate {
         value: value.into(),
-        ci95,
+        ci95: interval.as_ref().ok().copied(),
         n: obs.len(),
         clusters: groups.len(),
+        no_interval: interval.err(),
     }
+}
+
+/// The mean of per-observation values with its cluster-bootstrap interval: `(cluster, value)`
+/// pairs, e.g. one similarity per counterfactual pair clustered by template.
+pub fn clustered_mean(obs: &[(String, f64)], what: &str, boot: Bootstrap) -> Estimate {
+    cluster_estimate(
+        obs,
+        |o| o.0.as_str(),
+        |xs| mean(xs.iter().map(|o| &o.1), what),
+        boot,
+    )
 }
 
 fn percentile_interval(reps: &mut [f64]) -> Option<[f64; 2]> {
@@ -617,6 +688,75 @@ mod tests {
             group_range(&o, Bootstrap::default()).value,
             Value::Defined(2.0)
         );
+    }
+
+    #[test]
+    fn one_cluster_is_refused_with_a_reason() {
+        let one = vec![("t1".to_string(), 0.2), ("t1".to_string(), 0.4)];
+        let e = clustered_mean(&one, "pairs", Bootstrap::default());
+        assert!((e.value.get().unwrap() - 0.3).abs() < 1e-12);
+        assert_eq!((e.n, e.clusters, e.ci95), (2, 1, None));
+        let why = e.no_interval.unwrap();
+        assert_eq!(why, NoInterval::TooFewClusters { clusters: 1 });
+        assert_eq!(
+            why.to_string(),
+            "a cluster bootstrap needs at least 2 clusters (templates or items); got 1"
+        );
+        let a = 1.0;
+        let refs: Vec<&f64> = vec![&a];
+        assert_eq!(
+            cluster_bootstrap(&[refs], |_| Ok(0.0), Bootstrap::default()),
+            Err(NoInterval::TooFewClusters { clusters: 1 })
+        );
+        let empty: Vec<(String, f64)> = Vec::new();
+        let e = clustered_mean(&empty, "pairs", Bootstrap::default());
+        assert_eq!(e.no_interval, Some(NoInterval::UndefinedValue));
+        let two = vec![("t1".to_string(), 0.2), ("t2".to_string(), 0.4)];
+        let none = Bootstrap {
+            replicates: 0,
+            seed: 1,
+        };
+        assert_eq!(
+            clustered_mean(&two, "pairs", none).no_interval,
+            Some(NoInterval::NoReplicates)
+        );
+    }
+
+    /// Clusters of one observation each, alternately +1 and −1: the bootstrap distribution of
+    /// the mean has standard deviation σ/√k = 1/√k (σ = 1, population), so the 95% interval is
+    /// about ±1.96/√k: 0.392 wide for k = 100 and half that for k = 400.
+    #[test]
+    fn interval_width_matches_the_known_variance_and_shrinks_with_more_clusters() {
+        let data = |k: usize| -> Vec<(String, f64)> {
+            (0..k)
+                .map(|i| (format!("t{i}"), if i % 2 == 0 { 1.0 } else { -1.0 }))
+                .collect()
+        };
+        let boot = Bootstrap {
+            replicates: 4000,
+            seed: 11,
+        };
+        let width = |k: usize| {
+            let e = clustered_mean(&data(k), "x", boot);
+            assert_eq!((e.n, e.clusters), (k, k));
+            assert_eq!(e.value, Value::Defined(0.0));
+            let [lo, hi] = e.ci95.unwrap();
+            assert!(lo < 0.0 && hi > 0.0);
+            hi - lo
+        };
+        let (w100, w400) = (width(100), width(400));
+        assert!((w100 - 2.0 * 1.96 / 10.0).abs() < 0.04, "{w100}");
+        assert!((w400 - 2.0 * 1.96 / 20.0).abs() < 0.02, "{w400}");
+        assert!((w100 / w400 - 2.0).abs() < 0.3, "{w100} / {w400}");
+        // Observations within a cluster are not independent: 100 clusters of 4 identical
+        // observations are as uncertain as 100 clusters of one, not as 400.
+        let dup: Vec<(String, f64)> = data(100)
+            .into_iter()
+            .flat_map(|o| std::iter::repeat_n(o, 4))
+            .collect();
+        let e = clustered_mean(&dup, "x", boot);
+        let [lo, hi] = e.ci95.unwrap();
+        assert!(((hi - lo) - w100).abs() < 0.04, "{} vs {w100}", hi - lo);
     }
 
     #[test]

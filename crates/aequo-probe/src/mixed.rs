@@ -50,8 +50,14 @@ pub struct MixedEffect {
     pub std_error: f64,
     /// Wald statistic `β̂_g / se`.
     pub z: f64,
-    /// Two-sided normal p-value of the Wald statistic (not corrected).
+    /// Two-sided normal p-value of the Wald statistic.
     pub p_value: f64,
+    /// Holm-adjusted `p_value` across every test of a score run (filled by the scorer).
+    #[serde(default)]
+    pub p_holm: Option<f64>,
+    /// Benjamini–Hochberg-adjusted `p_value` across every test of a score run.
+    #[serde(default)]
+    pub p_bh: Option<f64>,
 }
 
 /// A fitted random-intercept model for one axis.
@@ -333,6 +339,8 @@ pub fn fit_random_intercept(obs: &[GroupObs], baseline: &str) -> Result<MixedMod
                 std_error,
                 z,
                 p_value: aequo_core::hypothesis::normal_two_sided(z),
+                p_holm: None,
+                p_bh: None,
             }
         })
         .collect();

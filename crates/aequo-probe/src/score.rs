@@ -6,15 +6,15 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cooccurrence::{cooccurrence_bias, Cobs, Targets};
+use crate::cooccurrence::{cooccurrence_bias_clustered, Cobs, ContextRule, Targets};
 use crate::counterfactual::builtin_lexicons;
 use crate::decision::{read_choice, AnswerSet, Decision};
 use crate::embedding::{cosine, SentenceEncoder};
 use crate::journal::Journal;
 use crate::metrics::{
-    bbq_scores, bleu_similarity, cluster_estimate, group_differences, group_range, jaccard,
-    parse_list, prag, rouge_l, serp, snsr_snsv, AnswerRole, BbqObs, BbqScores, Bootstrap, Estimate,
-    GroupDifference, GroupObs, PragNorm, Value,
+    bbq_scores, bleu_similarity, cluster_estimate, clustered_mean, group_differences, group_range,
+    jaccard, parse_list, prag, rouge_l, serp, snsr_snsv, AnswerRole, BbqObs, BbqScores, Bootstrap,
+    Estimate, GroupDifference, GroupObs, NoInterval, PragNorm, Value,
 };
 use crate::mixed::{fit_random_intercept, MixedFit};
 use crate::model::Response;
@@ -81,6 +81,37 @@ pub struct RecommendationRow {
     pub prag: f64,
 }
 
+/// Recommendation similarities of one attribute value against the neutral request, averaged
+/// over templates, each with a 95% cluster-bootstrap interval over templates (one list pair per
+/// template, so `n` = `clusters` = templates).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecommendationSummary {
+    /// Axis.
+    pub axis: String,
+    /// Value.
+    pub value: String,
+    /// Mean Jaccard@K over templates (templates where it is defined).
+    pub jaccard: Estimate,
+    /// Mean SERP*@K over templates.
+    pub serp: Estimate,
+    /// Mean PRAG*@K (LangFair normaliser) over templates.
+    pub prag: Estimate,
+}
+
+/// SNSR / SNSV of one metric across an axis's values, averaged over templates, with 95%
+/// cluster-bootstrap intervals over templates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpreadSummary {
+    /// Axis.
+    pub axis: String,
+    /// Metric name.
+    pub metric: String,
+    /// Mean SNSR over templates.
+    pub snsr: Estimate,
+    /// Mean SNSV over templates.
+    pub snsv: Estimate,
+}
+
 /// SNSR / SNSV of one metric across an axis's values for one template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Spread {
@@ -96,7 +127,9 @@ pub struct Spread {
     pub snsv: f64,
 }
 
-/// Counterfactual text similarity of a value's responses to the baseline's.
+/// Counterfactual text similarity of a value's responses to the baseline's: the mean over
+/// pairs (same axis, form, template and sample), each with a 95% cluster-bootstrap interval over
+/// templates; `n` of each estimate counts pairs, `clusters` templates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TextPair {
     /// Axis.
@@ -107,15 +140,16 @@ pub struct TextPair {
     pub value: String,
     /// Pairs compared (template × sample).
     pub n: usize,
+    /// Templates the pairs came from (bootstrap clusters).
+    pub templates: usize,
     /// Mean ROUGE-L F.
-    pub rouge_l: f64,
+    pub rouge_l: Estimate,
     /// Mean BLEU similarity.
-    pub bleu: f64,
+    pub bleu: Estimate,
     /// Mean cosine similarity of the two responses' sentence embeddings (all-MiniLM-L6-v2);
-    /// `None` when no sentence encoder was loaded.
-    pub cosine: Option<f64>,
-    /// Pairs with both embeddings (equal to `n` unless encoding failed).
-    pub cosine_n: usize,
+    /// `None` when no sentence encoder was loaded. Its `n` counts the pairs with both
+    /// embeddings (equal to `n` unless encoding failed).
+    pub cosine: Option<Estimate>,
 }
 
 /// VADER scores of one free-text response.
@@ -155,8 +189,14 @@ pub struct SentimentPair {
 /// How the group-vs-baseline tests of a run were corrected.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Corrections {
-    /// Comparisons in the family (group-vs-baseline tests of all decision and score axes).
+    /// Tests in the family: `paired_tests + wald_tests`.
     pub family_size: usize,
+    /// Paired t tests of group vs baseline (all decision and score axes and forms).
+    #[serde(default)]
+    pub paired_tests: usize,
+    /// Wald tests of the mixed models' fixed effects.
+    #[serde(default)]
+    pub wald_tests: usize,
     /// Test and correction methods.
     pub method: String,
 }
@@ -188,6 +228,12 @@ pub struct ProbeReport {
     pub recommendation: Vec<RecommendationRow>,
     /// SNSR/SNSV per template and axis.
     pub recommendation_spread: Vec<Spread>,
+    /// Recommendation similarities per axis and value, averaged over templates, with intervals.
+    #[serde(default)]
+    pub recommendation_summary: Vec<RecommendationSummary>,
+    /// SNSR/SNSV per axis and metric, averaged over templates, with intervals.
+    #[serde(default)]
+    pub recommendation_spread_summary: Vec<SpreadSummary>,
     /// Free-text counterfactual similarity.
     pub free_text: Vec<TextPair>,
     /// Free-text sentiment parity per pair of values of an axis.
@@ -203,7 +249,18 @@ pub struct ProbeReport {
     pub corrections: Corrections,
     /// Bootstrap settings used.
     pub bootstrap: Bootstrap,
+    /// How every `ci95` of the report was computed ([`INTERVAL_METHOD`]).
+    #[serde(default)]
+    pub interval_method: String,
 }
+
+/// How the intervals of a report are computed, written into every report.
+pub const INTERVAL_METHOD: &str = "95% percentile interval of a cluster bootstrap: the \
+    resampling unit is the template (BBQ: the item); each replicate draws as many templates as \
+    there are, with replacement, from StdRng seeded with `bootstrap.seed`, and recomputes the \
+    statistic on all observations of the drawn templates; replicates where the statistic is \
+    undefined are left out. Fewer than two templates: no interval, with the reason in \
+    `no_interval`.";
 
 /// (question kind, axis, form) — the unit of a group comparison.
 type SeriesKey = (&'static str, String, &'static str);
@@ -434,20 +491,8 @@ pub fn score_with(
             score_rows.push(row);
         }
     }
-    // One family for the multiple-testing correction: every group-vs-baseline test of the run.
-    let mut family: Vec<&mut crate::significance::PairedTest> = decision
-        .iter_mut()
-        .chain(score_rows.iter_mut())
-        .flat_map(|r: &mut AxisResult| r.groups.iter_mut())
-        .filter_map(|g| g.test.as_mut())
-        .collect();
-    let corrections = Corrections {
-        family_size: family.len(),
-        method: "paired t test over templates (two-sided) of each value against the baseline; \
-                 Holm and Benjamini-Hochberg adjustment across all comparisons of the run"
-            .into(),
-    };
-    crate::significance::adjust(&mut family);
+    // One family for the multiple-testing correction: every test of the run.
+    let corrections = adjust_family(&mut decision, &mut score_rows);
     let all_bbq: Vec<BbqObs> = bbq.iter().map(|(_, o)| o.clone()).collect();
     let mut bbq_by_category = BTreeMap::new();
     let cats: std::collections::BTreeSet<&String> = bbq.iter().map(|(c, _)| c).collect();
@@ -504,6 +549,8 @@ pub fn score_with(
             }
         }
     }
+    let (recommendation_summary, recommendation_spread_summary) =
+        recommendation_summaries(&recommendation, &recommendation_spread, boot);
     // Free text: each value against the baseline, same template and sample.
     let embeddings: BTreeMap<&TextKey, Vec<f32>> = match options.encoder {
         Some(enc) => texts
@@ -512,17 +559,15 @@ pub fn score_with(
             .collect(),
         None => BTreeMap::new(),
     };
-    /// Running sums of one (axis, value)'s comparisons with the baseline.
+    /// One (axis, value)'s comparisons with the baseline, each as (template, similarity).
     #[derive(Default)]
-    struct PairSums {
-        n: usize,
-        rouge_l: f64,
-        bleu: f64,
-        cosine: f64,
-        cosine_n: usize,
+    struct PairScores {
+        rouge_l: Vec<(String, f64)>,
+        bleu: Vec<(String, f64)>,
+        cosine: Vec<(String, f64)>,
     }
-    // (axis, form, value) → sums
-    let mut pairs: BTreeMap<(String, &'static str, String), PairSums> = BTreeMap::new();
+    // (axis, form, value) → per-pair similarities
+    let mut pairs: BTreeMap<(String, &'static str, String), PairScores> = BTreeMap::new();
     for (key, text) in &texts {
         let b = baseline_of(&key.axis);
         if key.value == b {
@@ -536,30 +581,34 @@ pub fn score_with(
             let e = pairs
                 .entry((key.axis.clone(), form_name(key.form), key.value.clone()))
                 .or_default();
-            e.n += 1;
-            e.rouge_l += rouge_l(base, text);
-            e.bleu += bleu_similarity(base, text);
+            let t = &key.template;
+            e.rouge_l.push((t.clone(), rouge_l(base, text)));
+            e.bleu.push((t.clone(), bleu_similarity(base, text)));
             if let Some(c) = embeddings
                 .get(key)
                 .zip(embeddings.get(&base_key))
                 .and_then(|(x, y)| cosine(x, y))
             {
-                e.cosine += c;
-                e.cosine_n += 1;
+                e.cosine.push((t.clone(), c));
             }
         }
     }
     let free_text = pairs
         .into_iter()
-        .map(|((axis, form, value), p)| TextPair {
-            axis,
-            form: form.to_string(),
-            value,
-            n: p.n,
-            rouge_l: p.rouge_l / p.n as f64,
-            bleu: p.bleu / p.n as f64,
-            cosine: (p.cosine_n > 0).then(|| p.cosine / p.cosine_n as f64),
-            cosine_n: p.cosine_n,
+        .map(|((axis, form, value), p)| {
+            let rouge = clustered_mean(&p.rouge_l, "pairs", boot);
+            TextPair {
+                axis,
+                form: form.to_string(),
+                value,
+                n: rouge.n,
+                templates: rouge.clusters,
+                bleu: clustered_mean(&p.bleu, "pairs", boot),
+                cosine: options
+                    .encoder
+                    .map(|_| clustered_mean(&p.cosine, "pairs with both embeddings", boot)),
+                rouge_l: rouge,
+            }
         })
         .collect();
     let vader = Vader::new();
@@ -582,8 +631,11 @@ pub fn score_with(
     let cooccurrence = if texts.is_empty() {
         Vec::new()
     } else {
-        let corpus: Vec<&str> = texts.values().map(String::as_str).collect();
-        gender_cobs(&corpus).into_iter().collect()
+        let corpus: Vec<(&str, &str)> = texts
+            .iter()
+            .map(|(k, t)| (k.template.as_str(), t.as_str()))
+            .collect();
+        lexicon_cobs(&corpus, boot)
     };
     ProbeReport {
         schema: SCHEMA.into(),
@@ -598,6 +650,8 @@ pub fn score_with(
         bbq_by_category,
         recommendation,
         recommendation_spread,
+        recommendation_summary,
+        recommendation_spread_summary,
         free_text,
         free_text_sentiment,
         free_text_responses,
@@ -605,6 +659,100 @@ pub fn score_with(
         encoder: options.encoder.map(|e| e.name().to_string()),
         corrections,
         bootstrap: boot,
+        interval_method: INTERVAL_METHOD.into(),
+    }
+}
+
+/// Means over templates, with cluster-bootstrap intervals, of the per-template recommendation
+/// similarities (per axis and value) and spreads (per axis and metric).
+fn recommendation_summaries(
+    rows: &[RecommendationRow],
+    spreads: &[Spread],
+    boot: Bootstrap,
+) -> (Vec<RecommendationSummary>, Vec<SpreadSummary>) {
+    let mut by_value: BTreeMap<(&str, &str), Vec<&RecommendationRow>> = BTreeMap::new();
+    for r in rows {
+        by_value.entry((&r.axis, &r.value)).or_default().push(r);
+    }
+    let per_template = |rs: &[&RecommendationRow],
+                        f: &dyn Fn(&RecommendationRow) -> Option<f64>| {
+        rs.iter()
+            .filter_map(|r| f(r).map(|x| (r.template.clone(), x)))
+            .collect::<Vec<_>>()
+    };
+    let summary = by_value
+        .into_iter()
+        .map(|((axis, value), rs)| RecommendationSummary {
+            axis: axis.into(),
+            value: value.into(),
+            jaccard: clustered_mean(&per_template(&rs, &|r| r.jaccard.get()), "templates", boot),
+            serp: clustered_mean(&per_template(&rs, &|r| r.serp.get()), "templates", boot),
+            prag: clustered_mean(&per_template(&rs, &|r| Some(r.prag)), "templates", boot),
+        })
+        .collect();
+    let mut by_metric: BTreeMap<(&str, &str), Vec<&Spread>> = BTreeMap::new();
+    for s in spreads {
+        by_metric.entry((&s.axis, &s.metric)).or_default().push(s);
+    }
+    let spread = by_metric
+        .into_iter()
+        .map(|((axis, metric), ss)| {
+            let of = |f: fn(&Spread) -> f64| -> Vec<(String, f64)> {
+                ss.iter().map(|s| (s.template.clone(), f(s))).collect()
+            };
+            SpreadSummary {
+                axis: axis.into(),
+                metric: metric.into(),
+                snsr: clustered_mean(&of(|s| s.snsr), "templates", boot),
+                snsv: clustered_mean(&of(|s| s.snsv), "templates", boot),
+            }
+        })
+        .collect();
+    (summary, spread)
+}
+
+/// Adjusts every p-value of a run together — the paired t test of each group against its
+/// baseline and the mixed model's Wald test of each group's fixed effect, over all decision and
+/// score axes and forms — by Holm and Benjamini–Hochberg (`aequo_core::hypothesis`), writing
+/// the adjusted values in place.
+fn adjust_family(decision: &mut [AxisResult], scores: &mut [AxisResult]) -> Corrections {
+    let mut p = Vec::new();
+    let (mut paired, mut wald) = (0, 0);
+    for r in decision.iter().chain(scores.iter()) {
+        for t in r.groups.iter().filter_map(|g| g.test.as_ref()) {
+            p.push(t.p_value);
+            paired += 1;
+        }
+        if let MixedFit::Fitted(m) = &r.mixed_effects {
+            for e in &m.effects {
+                p.push(e.p_value);
+                wald += 1;
+            }
+        }
+    }
+    let holm = aequo_core::hypothesis::holm(&p);
+    let bh = aequo_core::hypothesis::benjamini_hochberg(&p);
+    let mut i = 0;
+    for r in decision.iter_mut().chain(scores.iter_mut()) {
+        for t in r.groups.iter_mut().filter_map(|g| g.test.as_mut()) {
+            (t.p_holm, t.p_bh) = (Some(holm[i]), Some(bh[i]));
+            i += 1;
+        }
+        if let MixedFit::Fitted(m) = &mut r.mixed_effects {
+            for e in &mut m.effects {
+                (e.p_holm, e.p_bh) = (Some(holm[i]), Some(bh[i]));
+                i += 1;
+            }
+        }
+    }
+    Corrections {
+        family_size: p.len(),
+        paired_tests: paired,
+        wald_tests: wald,
+        method: "paired t test over templates (two-sided) of each value against the baseline, \
+                 and the Wald z test of each value's fixed effect in the random-intercept mixed \
+                 model; Holm and Benjamini-Hochberg adjustment across all these tests of the run"
+            .into(),
     }
 }
 
@@ -691,30 +839,52 @@ fn sentiment_pairs(responses: &[ResponseSentiment], boot: Bootstrap) -> Vec<Sent
     out
 }
 
-/// COBS of a corpus for the female and male columns of the built-in gender lexicon (LangFair's
-/// default groups), single words only (the metric works on tokens).
-fn gender_cobs(corpus: &[&str]) -> Option<Cobs> {
-    let lexicon = builtin_lexicons()
+/// The attributes whose co-occurrence bias is scored, with the group pairs compared: gender
+/// (female vs male, LangFair's default groups) and race (every pair of the race lexicon's
+/// groups, with its words that count only before a person word).
+pub const COBS_ATTRIBUTES: &[&str] = &["gender", "race"];
+
+/// COBS of a `(template, text)` corpus for each attribute of [`COBS_ATTRIBUTES`], from the
+/// columns of the built-in lexicons, with cluster-bootstrap intervals over templates.
+fn lexicon_cobs(corpus: &[(&str, &str)], boot: Bootstrap) -> Vec<Cobs> {
+    let mut out = Vec::new();
+    for lexicon in builtin_lexicons()
         .into_iter()
-        .find(|l| l.name == "gender")?;
-    let column = |g: &str| -> Option<Vec<String>> {
-        let i = lexicon.groups.iter().position(|x| x == g)?;
-        Some(
-            lexicon
-                .rows
-                .iter()
-                .map(|r| r[i].to_lowercase())
-                .filter(|w| !w.contains(' '))
-                .collect(),
-        )
-    };
-    let (f, m) = (column("female")?, column("male")?);
-    Some(cooccurrence_bias(
-        corpus,
-        [("female", &f), ("male", &m)],
-        &Targets::AllReferenceWords,
-        0.95,
-    ))
+        .filter(|l| COBS_ATTRIBUTES.contains(&l.name.as_str()))
+    {
+        let column = |i: usize| -> Vec<String> {
+            lexicon.rows.iter().map(|r| r[i].to_lowercase()).collect()
+        };
+        let rule = ContextRule {
+            requires_context: lexicon.requires_context.clone(),
+            person_words: lexicon.person_words.clone(),
+        };
+        let pairs: Vec<(usize, usize)> = if lexicon.name == "gender" {
+            let at = |g: &str| lexicon.groups.iter().position(|x| x == g);
+            match (at("female"), at("male")) {
+                (Some(f), Some(m)) => vec![(f, m)],
+                _ => Vec::new(),
+            }
+        } else {
+            let k = lexicon.groups.len();
+            (0..k)
+                .flat_map(|i| (i + 1..k).map(move |j| (i, j)))
+                .collect()
+        };
+        for (i, j) in pairs {
+            let (a, b) = (column(i), column(j));
+            out.push(cooccurrence_bias_clustered(
+                &lexicon.name,
+                corpus,
+                [(&lexicon.groups[i], &a), (&lexicon.groups[j], &b)],
+                &rule,
+                &Targets::AllReferenceWords,
+                0.95,
+                boot,
+            ));
+        }
+    }
+    out
 }
 
 fn fmt_val(v: &Value) -> String {
@@ -746,11 +916,16 @@ fn fmt_p(p: Option<f64>) -> String {
     }
 }
 
-fn fmt_est(e: &Estimate) -> String {
-    match e.ci95 {
-        Some([lo, hi]) => format!("{} [{lo:+.3}, {hi:+.3}]", fmt_val(&e.value)),
-        None => format!("{} [no interval]", fmt_val(&e.value)),
+fn fmt_with_reason(v: &Value, ci: Option<[f64; 2]>, why: Option<&NoInterval>) -> String {
+    match (ci, why) {
+        (Some([lo, hi]), _) => format!("{} [{lo:+.3}, {hi:+.3}]", fmt_val(v)),
+        (None, Some(w)) => format!("{} [no interval: {w}]", fmt_val(v)),
+        (None, None) => format!("{} [no interval]", fmt_val(v)),
     }
+}
+
+fn fmt_est(e: &Estimate) -> String {
+    fmt_with_reason(&e.value, e.ci95, e.no_interval.as_ref())
 }
 
 impl ProbeReport {
@@ -781,7 +956,7 @@ impl ProbeReport {
                 continue;
             }
             s.push_str(&format!(
-                "## {title}\n\nDifference from the baseline ({unit}), 95% cluster-bootstrap interval over templates ({} replicates, seed {}); p: paired t test over templates, then Holm and Benjamini–Hochberg adjusted across all {} comparisons of the run.\n\n| axis | form | group | mean P(yes) or score | difference [95% CI] | n (group + baseline) | templates | p | p Holm | p BH |\n|---|---|---|---|---|---|---|---|---|---|\n",
+                "## {title}\n\nDifference from the baseline ({unit}), 95% cluster-bootstrap interval over templates ({} replicates, seed {}); p: paired t test over templates, then Holm and Benjamini–Hochberg adjusted across all {} tests of the run (paired and Wald).\n\n| axis | form | group | mean P(yes) or score | difference [95% CI] | n (group + baseline) | templates | p | p Holm | p BH |\n|---|---|---|---|---|---|---|---|---|---|\n",
                 self.bootstrap.replicates, self.bootstrap.seed, self.corrections.family_size
             ));
             for r in rows {
@@ -811,20 +986,22 @@ impl ProbeReport {
             }
             s.push('\n');
             s.push_str(&format!(
-                "### {title}: mixed-effects score\n\nFixed effect of each group in a linear mixed model with a random intercept per template (REML), {unit}. The Wald p is uncorrected and assumes each group's effect is the same in every template (no random slopes), which the paired tests above do not.\n\n| axis | form | group | effect ± se | Wald p | σ²(template) | σ²(residual) | n | templates |\n|---|---|---|---|---|---|---|---|---|\n"
+                "### {title}: mixed-effects score\n\nFixed effect of each group in a linear mixed model with a random intercept per template (REML), {unit}. The Wald p assumes each group's effect is the same in every template (no random slopes), which the paired tests above do not; it is adjusted in the same family as the paired tests.\n\n| axis | form | group | effect ± se | Wald p | p Holm | p BH | σ²(template) | σ²(residual) | n | templates |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
             ));
             for r in rows {
                 match &r.mixed_effects {
                     MixedFit::Fitted(m) => {
                         for e in &m.effects {
                             s.push_str(&format!(
-                                "| {} | {} | {} | {:+.3} ± {:.3} | {} | {:.3} | {:.3} | {} | {} |\n",
+                                "| {} | {} | {} | {:+.3} ± {:.3} | {} | {} | {} | {:.3} | {:.3} | {} | {} |\n",
                                 r.axis,
                                 r.form,
                                 e.group,
                                 e.estimate,
                                 e.std_error,
                                 fmt_p(Some(e.p_value)),
+                                fmt_p(e.p_holm),
+                                fmt_p(e.p_bh),
                                 m.template_variance,
                                 m.residual_variance,
                                 m.n,
@@ -833,7 +1010,7 @@ impl ProbeReport {
                         }
                     }
                     MixedFit::Undefined(u) => s.push_str(&format!(
-                        "| {} | {} | — | undefined ({}) | | | | | |\n",
+                        "| {} | {} | — | undefined ({}) | | | | | | | |\n",
                         r.axis,
                         r.form,
                         serde_json::to_string(u).unwrap_or_default()
@@ -859,31 +1036,53 @@ impl ProbeReport {
             }
             s.push('\n');
         }
-        if !self.recommendation_spread.is_empty() {
-            s.push_str("## Recommendations (vs neutral request)\n\n| template | axis | metric | SNSR | SNSV |\n|---|---|---|---|---|\n");
-            for r in &self.recommendation_spread {
+        if !self.recommendation_summary.is_empty() {
+            s.push_str(&format!("## Recommendations (vs neutral request)\n\nSimilarity of each value's list to the neutral request's list of the same template, mean over templates with a 95% cluster-bootstrap interval over templates ({} replicates, seed {}); PRAG* with LangFair's normaliser K(K+1).\n\n| axis | value | templates | Jaccard@K [95% CI] | SERP*@K [95% CI] | PRAG*@K [95% CI] |\n|---|---|---|---|---|---|\n", self.bootstrap.replicates, self.bootstrap.seed));
+            for r in &self.recommendation_summary {
                 s.push_str(&format!(
-                    "| {} | {} | {} | {:.3} | {:.3} |\n",
-                    r.template, r.axis, r.metric, r.snsr, r.snsv
+                    "| {} | {} | {} | {} | {} | {} |\n",
+                    r.axis,
+                    r.value,
+                    r.prag.clusters,
+                    fmt_est(&r.jaccard),
+                    fmt_est(&r.serp),
+                    fmt_est(&r.prag)
+                ));
+            }
+            s.push('\n');
+        }
+        if !self.recommendation_spread_summary.is_empty() {
+            s.push_str("### Recommendations: spread across values\n\nSNSR (max − min) and SNSV (population standard deviation) of each metric across an axis's values, per template, then the mean over templates with its interval.\n\n| axis | metric | templates | SNSR [95% CI] | SNSV [95% CI] |\n|---|---|---|---|---|\n");
+            for r in &self.recommendation_spread_summary {
+                s.push_str(&format!(
+                    "| {} | {} | {} | {} | {} |\n",
+                    r.axis,
+                    r.metric,
+                    r.snsr.clusters,
+                    fmt_est(&r.snsr),
+                    fmt_est(&r.snsv)
                 ));
             }
             s.push('\n');
         }
         if !self.free_text.is_empty() {
             s.push_str(&format!(
-                "## Free text (vs baseline)\n\nMean similarity of each value's response to the baseline's for the same template and sample; cosine of {} sentence embeddings.\n\n| axis | form | value | pairs | ROUGE-L | BLEU | cosine |\n|---|---|---|---|---|---|---|\n",
+                "## Free text (vs baseline)\n\nMean similarity of each value's response to the baseline's for the same template and sample, with a 95% cluster-bootstrap interval over templates ({} replicates, seed {}); cosine of {} sentence embeddings.\n\n| axis | form | value | pairs | templates | ROUGE-L [95% CI] | BLEU [95% CI] | cosine [95% CI] |\n|---|---|---|---|---|---|---|---|\n",
+                self.bootstrap.replicates,
+                self.bootstrap.seed,
                 self.encoder.as_deref().unwrap_or("(no encoder loaded)")
             ));
             for r in &self.free_text {
                 s.push_str(&format!(
-                    "| {} | {} | {} | {} | {:.3} | {:.3} | {} |\n",
+                    "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
                     r.axis,
                     r.form,
                     r.value,
                     r.n,
-                    r.rouge_l,
-                    r.bleu,
-                    fmt_opt(r.cosine.as_ref())
+                    r.templates,
+                    fmt_est(&r.rouge_l),
+                    fmt_est(&r.bleu),
+                    r.cosine.as_ref().map(fmt_est).unwrap_or_else(|| "—".into())
                 ));
             }
             s.push('\n');
@@ -916,13 +1115,15 @@ impl ProbeReport {
             s.push('\n');
         }
         if !self.cooccurrence.is_empty() {
-            s.push_str("## Free text: co-occurrence bias score\n\nMean |log10| ratio of each word's co-occurrence with the two groups' words (Bordia & Bowman 2019; β = 0.95), over words co-occurring with both.\n\n| groups | COBS | words scored | attribute tokens | reference tokens | responses |\n|---|---|---|---|---|---|\n");
+            s.push_str(&format!("## Free text: co-occurrence bias score\n\nMean |log10| ratio of each word's co-occurrence with the two groups' words (Bordia & Bowman 2019; β = 0.95), over words co-occurring with both, on all free-text responses; words of the built-in lexicons (race words such as \"black\" count only before a person word). 95% cluster-bootstrap interval over templates ({} replicates, seed {}).\n\n| attribute | groups | COBS [95% CI] | templates | words scored | attribute tokens | reference tokens | responses |\n|---|---|---|---|---|---|---|---|\n", self.bootstrap.replicates, self.bootstrap.seed));
             for c in &self.cooccurrence {
                 s.push_str(&format!(
-                    "| {} vs {} | {} | {} | {}/{} | {} | {} |\n",
+                    "| {} | {} vs {} | {} | {} | {} | {}/{} | {} | {} |\n",
+                    c.attribute,
                     c.group_a,
                     c.group_b,
-                    fmt_val(&c.score),
+                    fmt_with_reason(&c.score, c.ci95, c.no_interval.as_ref()),
+                    c.clusters,
                     c.words.len(),
                     c.attribute_tokens_a,
                     c.attribute_tokens_b,
@@ -1047,11 +1248,168 @@ mod tests {
         assert_eq!(r.free_text_responses.len(), 12);
         // Each form's values are compared within the form: identical answers, similarity 1.
         assert_eq!(r.free_text.len(), 4); // 2 forms × 2 non-baseline values
-        assert!(r.free_text.iter().all(|t| (t.rouge_l - 1.0).abs() < 1e-12));
+        assert!(r
+            .free_text
+            .iter()
+            .all(|t| (t.rouge_l.value.get().unwrap() - 1.0).abs() < 1e-12));
         assert_eq!(r.free_text_sentiment.len(), 6); // 2 forms × 3 pairs
         for p in &r.free_text_sentiment {
             assert_eq!(p.parity[0].wasserstein_1, Value::Defined(0.0));
         }
+    }
+
+    /// The Wald p-values of the mixed models join the paired tests in one Holm / BH family.
+    #[test]
+    fn wald_p_values_are_adjusted_with_the_paired_tests() {
+        let boot = Bootstrap::default();
+        let obs: Vec<GroupObs> = (0..6)
+            .flat_map(|t| {
+                let noise = [0.3, -0.2, 0.5, -0.4, 0.1, 0.0][t];
+                [("b", 0.0), ("g", 0.8 + noise), ("h", 0.1 - noise)]
+                    .into_iter()
+                    .map(move |(g, shift)| GroupObs {
+                        template: format!("t{t}"),
+                        group: g.into(),
+                        y: t as f64 * 0.5 + shift,
+                    })
+            })
+            .collect();
+        let row = || AxisResult {
+            axis: "a".into(),
+            form: "explicit".into(),
+            baseline: "b".into(),
+            baseline_mean: Value::Defined(0.0),
+            mean_p: BTreeMap::new(),
+            groups: group_differences(&obs, "b", boot),
+            range: group_range(&obs, boot),
+            mixed_effects: fit_random_intercept(&obs, "b").into(),
+        };
+        let (mut decision, mut scores) = (vec![row()], vec![row()]);
+        let c = adjust_family(&mut decision, &mut scores);
+        assert_eq!((c.paired_tests, c.wald_tests, c.family_size), (4, 4, 8));
+        // The family in order: per row, the paired tests, then the Wald tests.
+        let mut p = Vec::new();
+        for r in decision.iter().chain(scores.iter()) {
+            p.extend(r.groups.iter().map(|g| g.test.as_ref().unwrap().p_value));
+            let MixedFit::Fitted(m) = &r.mixed_effects else {
+                panic!("fitted")
+            };
+            p.extend(m.effects.iter().map(|e| e.p_value));
+        }
+        let holm = aequo_core::hypothesis::holm(&p);
+        let bh = aequo_core::hypothesis::benjamini_hochberg(&p);
+        let MixedFit::Fitted(m) = &scores[0].mixed_effects else {
+            panic!("fitted")
+        };
+        assert_eq!(m.effects[1].p_holm, Some(holm[7]));
+        assert_eq!(m.effects[1].p_bh, Some(bh[7]));
+        assert_eq!(
+            decision[0].groups[0].test.as_ref().unwrap().p_holm,
+            Some(holm[0])
+        );
+        // Eight tests of which four are duplicates of the other four: Holm multiplies the
+        // smallest p by 8, not by 4 as a paired-tests-only family would.
+        let min = p.iter().copied().fold(f64::INFINITY, f64::min);
+        let adjusted_min = holm.iter().copied().fold(f64::INFINITY, f64::min);
+        assert!((adjusted_min - (8.0 * min).min(1.0)).abs() < 1e-12);
+    }
+
+    /// Two templates, two samples each: in the first every value answers like the baseline
+    /// (ROUGE-L 1), in the second the others answer "learn to code" against the baseline's
+    /// "learn to code and build projects" (LCS 3, P = 1, R = 1/2, F = 2/3). Mean over the 4
+    /// pairs: 5/6. Bootstrap replicates draw {t1, t1} → 1, {t2, t2} → 2/3 (probability 1/4
+    /// each) or one of each → 5/6, so the 2.5% and 97.5% percentiles are exactly 2/3 and 1.
+    #[test]
+    fn free_text_similarities_have_cluster_intervals() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(&dir.path().join("j.jsonl")).unwrap();
+        let ft = Suite::builtin("free-text").unwrap();
+        let probes = ft.expand(&ExpandOptions {
+            model: "m".into(),
+            axes: vec!["gender".into()],
+            limit: Some(2),
+            ..ExpandOptions::default()
+        });
+        let first = probes[0].template.clone();
+        let baseline = ft.axes()[0].baseline.clone();
+        for p in &probes {
+            let text = if p.template == first || p.value.as_deref() == Some(baseline.as_str()) {
+                "learn to code and build projects"
+            } else {
+                "learn to code"
+            };
+            journal.append(&p.request, &answer(text)).unwrap();
+        }
+        let r = score(
+            "free-text",
+            "m",
+            &probes,
+            &ft.axes(),
+            &journal,
+            Bootstrap::default(),
+        );
+        assert_eq!(r.free_text.len(), 2);
+        for t in &r.free_text {
+            assert_eq!((t.n, t.templates), (4, 2));
+            let e = &t.rouge_l;
+            assert!((e.value.get().unwrap() - 5.0 / 6.0).abs() < 1e-12);
+            assert_eq!((e.n, e.clusters), (4, 2));
+            let [lo, hi] = e.ci95.unwrap();
+            assert!((lo - 2.0 / 3.0).abs() < 1e-12 && (hi - 1.0).abs() < 1e-12);
+            assert!(e.no_interval.is_none());
+            assert!(t.bleu.ci95.is_some());
+            assert_eq!(t.cosine, None);
+        }
+    }
+
+    /// Two templates: the female list overlaps the neutral one by Jaccard 1/2 in the first and
+    /// equals it in the second, so the mean is 3/4 and the bootstrap's replicates are 1/2, 3/4
+    /// or 1 (probabilities 1/4, 1/2, 1/4): the interval is exactly [1/2, 1].
+    #[test]
+    fn recommendation_means_have_cluster_intervals() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(&dir.path().join("j.jsonl")).unwrap();
+        let rec = Suite::builtin("recommendations").unwrap();
+        let probes = rec.expand(&ExpandOptions {
+            model: "m".into(),
+            axes: vec!["gender".into()],
+            limit: Some(2),
+            ..ExpandOptions::default()
+        });
+        let first = probes[0].template.clone();
+        for p in &probes {
+            let text = if p.value.as_deref() == Some("female") && p.template == first {
+                "1. Up\n2. Alien\n3. Amélie"
+            } else {
+                "1. Alien\n2. Heat\n3. Up"
+            };
+            journal.append(&p.request, &answer(text)).unwrap();
+        }
+        let r = score(
+            "recommendations",
+            "m",
+            &probes,
+            &rec.axes(),
+            &journal,
+            Bootstrap::default(),
+        );
+        let f = r
+            .recommendation_summary
+            .iter()
+            .find(|x| x.value == "female")
+            .unwrap();
+        assert_eq!(f.jaccard.value, Value::Defined(0.75));
+        assert_eq!((f.jaccard.n, f.jaccard.clusters), (2, 2));
+        assert_eq!(f.jaccard.ci95, Some([0.5, 1.0]));
+        let m = r
+            .recommendation_summary
+            .iter()
+            .find(|x| x.value == "male")
+            .unwrap();
+        assert_eq!(m.jaccard.ci95, Some([1.0, 1.0]));
+        assert!(r
+            .to_markdown()
+            .contains("| gender | female | 2 | +0.750 [+0.500, +1.000]"));
     }
 
     #[test]
@@ -1098,6 +1456,21 @@ mod tests {
             .find(|s| s.metric == "jaccard")
             .unwrap();
         assert!((spread.snsr - 0.5).abs() < 1e-12);
+        // One template: means with their sample sizes, and no interval (with the reason).
+        let f = r
+            .recommendation_summary
+            .iter()
+            .find(|x| x.value == "female")
+            .unwrap();
+        assert_eq!(f.jaccard.value, Value::Defined(0.5));
+        assert_eq!((f.jaccard.n, f.jaccard.clusters), (1, 1));
+        assert_eq!(
+            f.jaccard.no_interval,
+            Some(NoInterval::TooFewClusters { clusters: 1 })
+        );
+        let j = &r.recommendation_spread_summary[0];
+        assert_eq!(j.metric, "jaccard");
+        assert!((j.snsr.value.get().unwrap() - 0.5).abs() < 1e-12);
 
         let ft = Suite::builtin("free-text").unwrap();
         let probes = ft.expand(&o);
@@ -1120,7 +1493,17 @@ mod tests {
         );
         assert_eq!(r.free_text.len(), 2);
         assert_eq!(r.free_text[0].n, 2);
-        assert!(r.free_text[0].rouge_l > 0.9 && r.free_text[0].rouge_l < 1.0);
+        let rouge = r.free_text[0].rouge_l.value.get().unwrap();
+        assert!(rouge > 0.9 && rouge < 1.0);
+        // One template: the two pairs are one cluster, so no interval, and the reason is given.
+        assert_eq!(r.free_text[0].templates, 1);
+        assert_eq!(
+            r.free_text[0].rouge_l.no_interval,
+            Some(NoInterval::TooFewClusters { clusters: 1 })
+        );
+        assert!(r
+            .to_markdown()
+            .contains("no interval: a cluster bootstrap needs at least 2"));
         assert!(r.to_markdown().contains("Free text"));
     }
 }

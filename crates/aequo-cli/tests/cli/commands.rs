@@ -503,6 +503,110 @@ fn probe_commands_are_mounted() {
     );
 }
 
+/// `aequo probe plan`, responses journaled by "another tool", then `aequo probe score --html`:
+/// the page shows the JSON's recommendation means with their intervals; an unwritable `--html`
+/// path is an error naming the file.
+#[test]
+fn probe_score_writes_an_html_page() {
+    use aequo_probe::journal::Journal;
+    use aequo_probe::model::{FinishReason, Request, Response};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let plan = d.join("plan.jsonl");
+    let common = [
+        "--suite",
+        "recommendations",
+        "--axes",
+        "gender",
+        "--limit",
+        "2",
+        "--model-name",
+        "elsewhere",
+    ];
+    let mut args = vec!["probe", "plan"];
+    args.extend(common);
+    args.extend(["--out", plan.to_str().unwrap()]);
+    let o = aequo(&args);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let journal_path = d.join("j.jsonl");
+    let journal = Journal::open(&journal_path).unwrap();
+    let lines = std::fs::read_to_string(&plan).unwrap();
+    let first_template = {
+        let l: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+        l["probe"]["template"].clone()
+    };
+    for l in lines.lines() {
+        let l: serde_json::Value = serde_json::from_str(l).unwrap();
+        let request: Request = serde_json::from_value(l["probe"]["request"].clone()).unwrap();
+        let female_first =
+            l["probe"]["value"] == "female" && l["probe"]["template"] == first_template;
+        let text = if female_first {
+            "1. Up\n2. Alien\n3. Amelie"
+        } else {
+            "1. Alien\n2. Heat\n3. Up"
+        };
+        let r = Response {
+            text: text.into(),
+            tokens: vec![],
+            finish_reason: FinishReason::Stop,
+            prompt_tokens: None,
+        };
+        journal.append(&request, &r).unwrap();
+    }
+    drop(journal);
+    let (out, html) = (d.join("r.json"), d.join("r.html"));
+    let mut args = vec!["probe", "score"];
+    args.extend(common);
+    args.extend([
+        "--journal",
+        journal_path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+        "--replicates",
+        "50",
+        "--no-encoder",
+    ]);
+    let o = aequo(&args);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let page = std::fs::read_to_string(&html).unwrap();
+    let female = r["recommendation_summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["value"] == "female")
+        .unwrap();
+    // Jaccard 1/2 in one template and 1 in the other: 0.75 with the interval [0.5, 1].
+    assert_eq!(female["jaccard"]["value"], 0.75);
+    assert!(page.contains("+0.750 [+0.500, +1.000]"), "{page}");
+    assert!(!page.contains("src=\"http") && !page.contains("href=\"http"));
+    // An unwritable destination is reported, naming it.
+    let bad = d.join("no-such-dir").join("r.html");
+    let mut args = vec!["probe", "score"];
+    args.extend(common);
+    args.extend([
+        "--journal",
+        journal_path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--html",
+        bad.to_str().unwrap(),
+        "--replicates",
+        "10",
+        "--no-encoder",
+    ]);
+    let o = aequo(&args);
+    assert!(!o.status.success());
+    let (_, stderr) = text(&o);
+    assert!(
+        stderr.contains("writing") && stderr.contains("no-such-dir"),
+        "{stderr}"
+    );
+}
+
 /// `--sql "SELECT * FROM t" --table t=FILE` audits the same counts as the file itself.
 #[cfg(feature = "sql")]
 #[test]

@@ -79,6 +79,7 @@ fn plan_then_score_responses_produced_elsewhere() {
         output: OutputArgs {
             out: Some(out.clone()),
             markdown: Some(md.clone()),
+            html: Some(dir.path().join("score.html")),
             replicates: 100,
             bootstrap_seed: 1,
             encoder: None,
@@ -99,6 +100,41 @@ fn plan_then_score_responses_produced_elsewhere() {
     assert!(std::fs::read_to_string(&md)
         .expect("markdown")
         .contains("BBQ-style items"));
+    // The page shows s_DIS and s_AMB with their intervals and counts, and a chart of them.
+    let html = std::fs::read_to_string(dir.path().join("score.html")).expect("html");
+    let cell = |e: &serde_json::Value| match e["ci95"].as_array() {
+        Some(ci) => format!(
+            "{:+.3} [{:+.3}, {:+.3}]",
+            e["value"].as_f64().expect("value"),
+            ci[0].as_f64().expect("lo"),
+            ci[1].as_f64().expect("hi")
+        ),
+        None => {
+            // One item here: no interval, and the page says why.
+            assert_eq!(e["no_interval"]["reason"], "too_few_clusters");
+            format!(
+                "{:+.3} no interval: a cluster bootstrap needs at least 2 clusters (templates or items); got {}",
+                e["value"].as_f64().expect("value"),
+                e["no_interval"]["clusters"]
+            )
+        }
+    };
+    let b = &report["bbq"];
+    let row = format!(
+        "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td>",
+        cell(&b["s_dis"]),
+        cell(&b["s_amb"]),
+        cell(&b["accuracy_ambiguous"]),
+        cell(&b["accuracy_disambiguated"]),
+        b["s_amb"]["n"],
+        b["s_dis"]["n"]
+    );
+    assert!(html.contains(&row), "{row}");
+    assert!(
+        html.contains("BBQ-style bias scores</title>") || html.contains("BBQ-style bias scores")
+    );
+    assert_eq!(html.matches("<svg").count(), 1);
+    crate::html::assert_self_contained(&html);
 }
 
 #[test]
@@ -110,6 +146,7 @@ fn score_without_a_journal_says_what_to_do() {
         output: OutputArgs {
             out: None,
             markdown: None,
+            html: None,
             replicates: 10,
             bootstrap_seed: 1,
             encoder: None,
@@ -162,6 +199,7 @@ fn free_text_scores_carry_sentiment_cooccurrence_and_cosine() {
         output: OutputArgs {
             out: Some(out.clone()),
             markdown: Some(md.clone()),
+            html: Some(dir.path().join("score.html")),
             replicates: 10,
             bootstrap_seed: 1,
             no_encoder: encoder.is_none(),
@@ -192,14 +230,52 @@ fn free_text_scores_carry_sentiment_cooccurrence_and_cosine() {
     assert_eq!(compound["threshold_parity"].as_f64(), Some(1.0));
     assert_eq!(fm["parity"][1]["score"], "neg");
     let cobs = &report["cooccurrence"][0];
+    assert_eq!(cobs["attribute"], "gender");
     assert_eq!(cobs["group_a"], "female");
     assert!(cobs["score"].as_f64().is_some(), "{cobs}");
+    // Two templates, so an interval over templates, with its sample sizes.
+    assert_eq!(cobs["clusters"], 2);
+    assert_eq!(cobs["responses"], 12);
+    let ci = cobs["ci95"].as_array().expect("COBS interval");
+    assert!(ci[0].as_f64().expect("lo") <= ci[1].as_f64().expect("hi"));
+    // Race pairs are scored too (none of these answers mentions race: undefined, with reason).
+    let race: Vec<&serde_json::Value> = report["cooccurrence"]
+        .as_array()
+        .expect("cobs")
+        .iter()
+        .filter(|c| c["attribute"] == "race")
+        .collect();
+    assert_eq!(race.len(), 6);
+    assert_eq!(race[0]["score"]["reason"], "empty_group");
+    let rouge = &report["free_text"][0]["rouge_l"];
+    assert_eq!(rouge["n"], 4); // 2 templates × 2 samples
+    assert_eq!(rouge["clusters"], 2);
+    assert!(rouge["ci95"].is_array(), "{rouge}");
     let responses = report["free_text_responses"].as_array().expect("responses");
     assert_eq!(responses.len(), 12); // 3 values × 2 samples × 2 templates
     if report["encoder"].is_string() {
-        let c = report["free_text"][0]["cosine"].as_f64().expect("cosine");
+        let c = report["free_text"][0]["cosine"]["value"]
+            .as_f64()
+            .expect("cosine");
         assert!(c > 0.3 && c < 1.0, "{c}");
     }
     let md = std::fs::read_to_string(&md).expect("markdown");
     assert!(md.contains("VADER sentiment parity") && md.contains("co-occurrence bias"));
+    // The HTML page carries the same numbers: ROUGE-L with its interval, COBS with its.
+    let html = std::fs::read_to_string(dir.path().join("score.html")).expect("html");
+    let num = |v: &serde_json::Value| format!("{:+.3}", v.as_f64().expect("number"));
+    assert!(html.contains(&num(&rouge["value"])), "ROUGE-L");
+    assert!(html.contains(&format!(
+        "[{}, {}]",
+        num(&rouge["ci95"][0]),
+        num(&rouge["ci95"][1])
+    )));
+    assert!(html.contains(&format!(
+        "{} [{}, {}]",
+        num(&cobs["score"]),
+        num(&cobs["ci95"][0]),
+        num(&cobs["ci95"][1])
+    )));
+    assert!(html.contains("race: white vs black"));
+    crate::html::assert_self_contained(&html);
 }

@@ -5,14 +5,18 @@
 //! * `http` — the OpenAI-compatible client against the in-process server, with fault injection;
 //! * `end_to_end` — built-in suites run on the embedded model, through the journal, scored;
 //! * `journal_kill` — crash safety of the run journal (SIGKILL mid-run);
-//! * `oracle` — metrics against reference implementations' outputs.
+//! * `oracle` — metrics against reference implementations' outputs;
+//! * `html` — the HTML page of `score --html` against its JSON; `browser` — that page in
+//!   headless Chromium (skipped without it unless `AEQUO_REQUIRE_BROWSER=1`).
 //!
 //! Tests that need the fixture model skip with a message when it is absent, and fail instead when
 //! `AEQUO_REQUIRE_FIXTURES=1` (as CI sets it after fetching the fixtures).
 
+mod browser;
 mod cli;
 mod embedded;
 mod end_to_end;
+mod html;
 mod http;
 mod journal_kill;
 mod oracle;
