@@ -506,6 +506,7 @@ fn probe_commands_are_mounted() {
 /// `aequo probe plan`, responses journaled by "another tool", then `aequo probe score --html`:
 /// the page shows the JSON's recommendation means with their intervals; an unwritable `--html`
 /// path is an error naming the file.
+#[cfg(feature = "probe")]
 #[test]
 fn probe_score_writes_an_html_page() {
     use aequo_probe::journal::Journal;
