@@ -1,5 +1,6 @@
 //! One streamed pass over a file into a count tensor.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -675,18 +676,6 @@ fn count_columns(
         path: path.to_owned(),
         source,
     };
-    // 0/1 integer labels and predictions are read as they are where the fused pass below
-    // counts them, and turned into classes for every other path.
-    let owned: (Vec<Option<bool>>, Vec<Option<bool>>);
-    let parsed = |yp: &LabelsPredictions<'_>| -> (Vec<Option<bool>>, Vec<Option<bool>>) {
-        match *yp {
-            LabelsPredictions::Parsed(..) => unreachable!("only 0/1 integers are converted"),
-            LabelsPredictions::ZeroOne(y, p) => (
-                y.iter().map(|&x| Some(x == 1)).collect(),
-                p.iter().map(|&x| Some(x == 1)).collect(),
-            ),
-        }
-    };
     // The usual case — every attribute a dictionary column with no missing value — in one
     // pass: a row's slot is the sum of its entries' code × stride, looked up per entry.
     if texts.iter().all(|t| matches!(t, TextColumn::Dict { .. })) {
@@ -726,13 +715,8 @@ fn count_columns(
                     return Ok(());
                 }
             }
-            let (labels, preds) = match yp {
-                LabelsPredictions::Parsed(l, p) => (l, p),
-                LabelsPredictions::ZeroOne(..) => {
-                    owned = parsed(&yp);
-                    (&owned.0[..], &owned.1[..])
-                }
-            };
+            let (labels, preds) = yp.classes();
+            let (labels, preds) = (&labels[..], &preds[..]);
             if weights.is_none() && scores.is_none() {
                 // Unweighted, no score: slots attribute by attribute, then the counts.
                 let mut slots = vec![0usize; n];
@@ -774,14 +758,8 @@ fn count_columns(
             return Ok(());
         }
     }
-    let owned_rest: (Vec<Option<bool>>, Vec<Option<bool>>);
-    let (labels, preds) = match yp {
-        LabelsPredictions::Parsed(l, p) => (l, p),
-        LabelsPredictions::ZeroOne(..) => {
-            owned_rest = parsed(&yp);
-            (&owned_rest.0[..], &owned_rest.1[..])
-        }
-    };
+    let (labels, preds) = yp.classes();
+    let (labels, preds) = (&labels[..], &preds[..]);
     let mut columns = vec![vec![0u32; n]; texts.len()];
     for (a, (t, codes)) in texts.iter_mut().zip(&mut columns).enumerate() {
         // Two closures register levels (values, and the missing level): they share the builder.
@@ -837,23 +815,19 @@ enum LabelsPredictions<'a> {
     ZeroOne(&'a [i64], &'a [i64]),
 }
 
-/// A column of 0/1 integers without nulls, as it is (the usual label and prediction columns);
-/// `None` for anything else, which then takes [`Binary::parse_known`].
-fn zero_one<'a>(array: &'a arrow_array::ArrayRef, b: &Binary) -> Option<&'a [i64]> {
-    use arrow_array::cast::AsArray;
-    use arrow_array::types::Int64Type;
-    if b.pos_label.is_some() {
-        return None;
+/// Labels or predictions as classes, borrowed or converted.
+type BinaryClasses<'a> = Cow<'a, [Option<bool>]>;
+
+impl<'a> LabelsPredictions<'a> {
+    /// As classes: 0/1 integers (kept as they are for the fused pass) are converted for every
+    /// other path.
+    fn classes(self) -> (BinaryClasses<'a>, BinaryClasses<'a>) {
+        let classes = |v: &[i64]| v.iter().map(|&x| Some(x == 1)).collect::<Vec<_>>();
+        match self {
+            LabelsPredictions::Parsed(l, p) => (Cow::Borrowed(l), Cow::Borrowed(p)),
+            LabelsPredictions::ZeroOne(y, p) => (Cow::Owned(classes(y)), Cow::Owned(classes(p))),
+        }
     }
-    let ints = array.as_primitive_opt::<Int64Type>()?;
-    if ints.null_count() != 0 {
-        return None;
-    }
-    let v: &[i64] = ints.values();
-    // `|` and `&`: no branch per value, so that the check vectorises.
-    v.iter()
-        .fold(true, |ok, &x| ok & ((x == 0) | (x == 1)))
-        .then_some(v)
 }
 
 /// Counts a batch whose attributes are all Int32-keyed dictionaries (`mults[a][key]` = the
@@ -1002,7 +976,9 @@ fn count_batch(
         Prediction::Column(c)
             if binary && spec.weight.is_none() && exact.is_none() && spec.extra.is_empty() =>
         {
-            zero_one(column(batch, &spec.label), label).zip(zero_one(column(batch, c), pred))
+            label
+                .zero_one(column(batch, &spec.label))
+                .zip(pred.zero_one(column(batch, c)))
         }
         _ => None,
     };

@@ -264,6 +264,24 @@ impl Binary {
         self.parse_known(array, at, na).map(|(v, _)| v)
     }
 
+    /// The column as it is when it holds 0/1 integers without nulls and no positive label is
+    /// named (the usual label and prediction columns); `None` for anything else, which
+    /// [`parse_known`](Self::parse_known) reads.
+    pub fn zero_one<'a>(&self, array: &'a ArrayRef) -> Option<&'a [i64]> {
+        if self.pos_label.is_some() {
+            return None;
+        }
+        let ints = array.as_primitive_opt::<Int64Type>()?;
+        if ints.null_count() != 0 {
+            return None;
+        }
+        let v: &[i64] = ints.values();
+        // `|` and `&`, not `||` and `&&`: no branch per value, so that the check vectorises.
+        v.iter()
+            .fold(true, |ok, &x| ok & ((x == 0) | (x == 1)))
+            .then_some(v)
+    }
+
     /// [`parse`](Self::parse), and `true` when the column is known to have no missing value
     /// (its fast paths know it without another pass; `false` = not known).
     pub fn parse_known(
@@ -277,15 +295,8 @@ impl Binary {
             return Ok((array.as_boolean().iter().collect(), false));
         }
         // 0/1 integers without nulls, the usual label column: no cast, one vectorised check.
-        if self.pos_label.is_none() {
-            if let Some(ints) = array.as_primitive_opt::<Int64Type>() {
-                if ints.null_count() == 0 {
-                    let v = ints.values();
-                    if v.iter().fold(true, |ok, &x| ok & ((x == 0) | (x == 1))) {
-                        return Ok((v.iter().map(|&x| Some(x == 1)).collect(), true));
-                    }
-                }
-            }
+        if let Some(v) = self.zero_one(array) {
+            return Ok((v.iter().map(|&x| Some(x == 1)).collect(), true));
         }
         let mut out = Vec::with_capacity(array.len());
         if is_numeric(t) {
