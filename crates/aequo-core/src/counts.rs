@@ -894,6 +894,23 @@ impl TensorBuilder {
         }
     }
 
+    /// The number of slots of the current layout (the product of the attributes' level
+    /// counts). Valid until the next [`code`](Self::code) registers a new level.
+    pub fn slots(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Adds counts laid out flat, `[slot][tn, fp, fn, tp]` (a row of slot `s` at index
+    /// `4s + 2·label + prediction`): a batch's histogram over the current layout. Entries past
+    /// `4 × slots()` are ignored.
+    pub fn add_flat(&mut self, flat: &[u64]) {
+        for (total, batch) in self.counts.iter_mut().zip(flat.chunks_exact(4)) {
+            for (t, b) in total.iter_mut().zip(batch) {
+                *t += b;
+            }
+        }
+    }
+
     /// Counts rows column-wise from 0/1 labels and predictions (checked by the caller to hold
     /// only 0 and 1), row `i` at slot `slot_of(i)` (from [`strides`](Self::strides)).
     #[inline]

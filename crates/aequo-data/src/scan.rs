@@ -859,6 +859,55 @@ fn fused_zero_one(
             slot
         });
     }
+    // Small dictionaries and tensors, the usual case: fixed-size tables, so every index is
+    // masked into range and the loop has no bounds check.
+    fn small<const A: usize>(
+        builder: &mut TensorBuilder,
+        keys: &[&[i32]],
+        mults: &[&[usize]],
+        y: &[i64],
+        p: &[i64],
+    ) -> bool {
+        const KEYS: usize = 256;
+        const CELLS: usize = 4096;
+        let slots = builder.slots();
+        if slots * 4 > CELLS || mults.iter().any(|m| m.len() > KEYS) {
+            return false;
+        }
+        let n = y.len().min(p.len());
+        let (y, p) = (&y[..n], &p[..n]);
+        let keys: [&[i32]; A] = std::array::from_fn(|a| &keys[a][..n]);
+        // Each attribute's code × stride, times 4 (the flat layout's [tn, fp, fn, tp]).
+        let tables: [[u16; KEYS]; A] = std::array::from_fn(|a| {
+            let mut t = [0u16; KEYS];
+            for (t, &m) in t.iter_mut().zip(mults[a]) {
+                *t = (m * 4) as u16;
+            }
+            t
+        });
+        let mut flat = [0u64; CELLS];
+        for i in 0..n {
+            let mut at = ((y[i] as usize) << 1 | p[i] as usize) & 3;
+            for a in 0..A {
+                // Keys of non-null rows are valid dictionary positions (arrow checks them),
+                // below KEYS here: the mask never changes one.
+                at += tables[a][keys[a][i] as usize & (KEYS - 1)] as usize;
+            }
+            flat[at & (CELLS - 1)] += 1;
+        }
+        builder.add_flat(&flat);
+        true
+    }
+    let done = match keys.len() {
+        1 => small::<1>(builder, keys, mults, y, p),
+        2 => small::<2>(builder, keys, mults, y, p),
+        3 => small::<3>(builder, keys, mults, y, p),
+        4 => small::<4>(builder, keys, mults, y, p),
+        _ => false,
+    };
+    if done {
+        return true;
+    }
     match keys.len() {
         1 => run::<1>(builder, keys, mults, y, p),
         2 => run::<2>(builder, keys, mults, y, p),

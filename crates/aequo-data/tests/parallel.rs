@@ -384,8 +384,9 @@ fn zero_one_integers_with_dictionary_attributes_equal_the_csv_scan() {
     let dir = tempfile::tempdir().unwrap();
     let mut r = Mix(11);
     let n = 9_000;
-    let names = ["a1", "a2", "a3", "a4", "a5"];
-    let levels = [3u64, 5, 2, 4, 3];
+    // a6's 300 levels take the pass past its fixed-size tables (256 keys, 1024 slots).
+    let names = ["a1", "a2", "a3", "a4", "a5", "a6"];
+    let levels = [3u64, 5, 2, 4, 3, 300];
     let cols: Vec<Vec<String>> = levels
         .iter()
         .map(|&k| (0..n).map(|_| format!("v{}", r.below(k))).collect())
@@ -422,11 +423,14 @@ fn zero_one_integers_with_dictionary_attributes_equal_the_csv_scan() {
     .unwrap();
     w.write(&batch).unwrap();
     w.close().unwrap();
-    for k in 1..=5 {
+    let mut chosen: Vec<Vec<&str>> = (1..=5).map(|k| names[..k].to_vec()).collect();
+    chosen.push(vec!["a6", "a2"]);
+    for attributes in chosen {
+        let k = attributes.len();
         let sp = ScanSpec::new(
             "y",
             Prediction::Column("p".into()),
-            names[..k].iter().map(|s| s.to_string()).collect(),
+            attributes.iter().map(|s| s.to_string()).collect(),
         );
         let base = scan(&csv_path, &sp).unwrap();
         let total: u64 = base
