@@ -164,38 +164,177 @@ pub fn replicate_rng(seed: u64, b: usize) -> StdRng {
     StdRng::seed_from_u64(seed ^ (b as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
-/// Runs `compute` on `options.replicates` replicates of `t`, in parallel; `compute` fills the
-/// statistics of one replicate (NaN where undefined) into its output slice of length `stats`.
-/// Returns the replicates as `[replicate][stat]`.
-pub fn run<F>(t: &CountTensor, options: &BootstrapOptions, stats: usize, compute: F) -> Vec<f64>
-where
-    F: Fn(&[[f64; 4]], &[[f64; 4]], &mut [f64]) + Sync,
-{
-    let resampler = Resampler::new(t);
-    let b = options.replicates;
-    let mut out = vec![f64::NAN; b * stats];
-    if b == 0 || stats == 0 {
-        return out;
+/// The replicates of the statistics a bootstrap keeps, statistic by statistic (what the
+/// intervals read), as each thread computed them.
+pub struct Replicates {
+    /// Per thread, in replicate order: its number of replicates and their values laid out
+    /// `[kept statistic][replicate]`.
+    parts: Vec<(usize, Vec<f64>)>,
+    /// Statistic → its position among the kept ones.
+    position: Vec<Option<usize>>,
+    total: usize,
+}
+
+impl Replicates {
+    /// The number of replicates.
+    pub fn replicates(&self) -> usize {
+        self.total
     }
+
+    /// The replicates of statistic `s` in replicate order (NaN where undefined); `None` when it
+    /// was not kept.
+    pub fn column(&self, s: usize) -> Option<impl Iterator<Item = f64> + '_> {
+        let k = self.position.get(s).copied().flatten()?;
+        Some(
+            self.parts
+                .iter()
+                .flat_map(move |(r, v)| v[k * r..][..*r].iter().copied()),
+        )
+    }
+
+    /// The percentile interval of statistic `s`; `None` when it was not kept or more than 5% of
+    /// its replicates are undefined.
+    pub fn percentile_interval(&self, s: usize, level: f64) -> Option<Interval> {
+        let k = self.position.get(s).copied().flatten()?;
+        let mut values = Vec::with_capacity(self.total);
+        for (r, v) in &self.parts {
+            values.extend(v[k * r..][..*r].iter().filter(|x| x.is_finite()));
+        }
+        percentile_of(values, self.total, level)
+    }
+
+    /// [`percentile_interval`](Self::percentile_interval) of each statistic in `wanted`,
+    /// computed across `threads`; indexed by statistic (`None` for those not wanted).
+    pub fn percentile_intervals(
+        &self,
+        wanted: &[usize],
+        level: f64,
+        threads: usize,
+    ) -> Vec<Option<Interval>> {
+        let mut out = vec![None; self.position.len()];
+        if wanted.is_empty() {
+            return out;
+        }
+        let per = wanted.len().div_ceil(threads.max(1));
+        let parts: Vec<Vec<(usize, Option<Interval>)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = wanted
+                .chunks(per)
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|&s| (s, self.percentile_interval(s, level)))
+                            .collect()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("interval worker panicked"))
+                .collect()
+        });
+        for (s, ci) in parts.into_iter().flatten() {
+            out[s] = ci;
+        }
+        out
+    }
+}
+
+/// The percentile interval of the defined `values` among `total` replicates; `None` when more
+/// than 5% of them are undefined.
+fn percentile_of(mut values: Vec<f64>, total: usize, level: f64) -> Option<Interval> {
+    if values.is_empty() || (values.len() as f64) < 0.95 * total as f64 {
+        return None;
+    }
+    let a = (1.0 - level) / 2.0;
+    let (lower, upper) = two_quantiles(&mut values, a, 1.0 - a);
+    Some(Interval { lower, upper })
+}
+
+/// Replicates evaluated together, one lane each (a block of [`run`]).
+pub const LANES: usize = 16;
+/// One number of [`LANES`] replicates.
+pub type Lanes = [f64; LANES];
+
+/// Runs `compute` on `options.replicates` replicates of `t`, in parallel and [`LANES`] at a
+/// time: `compute` gets per cell the rate counts `[tn, fp, fn, tp]` and the row totals of each
+/// lane's replicate and fills their statistics (NaN where undefined), `stats` of them, of which
+/// those in `keep` are kept. Lanes past the last replicate hold zero counts and are dropped.
+pub fn run<F>(
+    t: &CountTensor,
+    options: &BootstrapOptions,
+    stats: usize,
+    keep: &[usize],
+    compute: F,
+) -> Replicates
+where
+    F: Fn(&[[Lanes; 4]], &[Lanes], &mut [Lanes]) + Sync,
+{
+    let mut position = vec![None; stats];
+    for (k, &s) in keep.iter().enumerate() {
+        position[s] = Some(k);
+    }
+    let b = options.replicates;
+    if b == 0 || stats == 0 || keep.is_empty() {
+        return Replicates {
+            parts: Vec::new(),
+            position,
+            total: b,
+        };
+    }
+    let resampler = Resampler::new(t);
     let threads = options.threads.clamp(1, b);
     let per = b.div_ceil(threads);
-    std::thread::scope(|scope| {
-        for (chunk_index, chunk) in out.chunks_mut(per * stats).enumerate() {
-            let resampler = &resampler;
-            let compute = &compute;
-            scope.spawn(move || {
-                let mut rate = vec![[0.0; 4]; t.len()];
-                let mut rows = vec![[0.0; 4]; t.len()];
-                for (j, slot) in chunk.chunks_mut(stats).enumerate() {
-                    let rep = chunk_index * per + j;
-                    let mut rng = replicate_rng(options.seed, rep);
-                    resampler.draw(&mut rng, &mut rate, &mut rows);
-                    compute(&rate, &rows, slot);
-                }
-            });
-        }
+    let parts = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..b.div_ceil(per))
+            .map(|chunk_index| {
+                let resampler = &resampler;
+                let compute = &compute;
+                scope.spawn(move || {
+                    let first = chunk_index * per;
+                    let r = per.min(b - first);
+                    let mut rate = vec![[0.0; 4]; t.len()];
+                    let mut rows = vec![[0.0; 4]; t.len()];
+                    let mut block_rate = vec![[[0.0; LANES]; 4]; t.len()];
+                    let mut block_rows = vec![[0.0; LANES]; t.len()];
+                    let mut block = vec![[f64::NAN; LANES]; stats];
+                    let mut part = vec![f64::NAN; keep.len() * r];
+                    for start in (0..r).step_by(LANES) {
+                        let lanes = LANES.min(r - start);
+                        for l in 0..LANES {
+                            if l < lanes {
+                                let mut rng = replicate_rng(options.seed, first + start + l);
+                                resampler.draw(&mut rng, &mut rate, &mut rows);
+                            } else {
+                                rate.iter_mut().for_each(|c| *c = [0.0; 4]);
+                                rows.iter_mut().for_each(|c| *c = [0.0; 4]);
+                            }
+                            for (cell, (c, w)) in rate.iter().zip(&rows).enumerate() {
+                                for k in 0..4 {
+                                    block_rate[cell][k][l] = c[k];
+                                }
+                                block_rows[cell][l] = w.iter().sum();
+                            }
+                        }
+                        compute(&block_rate, &block_rows, &mut block);
+                        for (k, &s) in keep.iter().enumerate() {
+                            part[k * r + start..][..lanes].copy_from_slice(&block[s][..lanes]);
+                        }
+                    }
+                    (r, part)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("replicate worker panicked"))
+            .collect()
     });
-    out
+    Replicates {
+        parts,
+        position,
+        total: b,
+    }
 }
 
 /// The `q` quantile of sorted values, with linear interpolation (`numpy.quantile`'s default).
@@ -204,62 +343,6 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     let lo = h.floor() as usize;
     let hi = h.ceil() as usize;
     sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
-}
-
-/// Percentile interval of statistic `s` from replicates laid out `[replicate][stat]`; `None`
-/// when more than 5% of the replicates are undefined.
-pub fn percentile_interval(reps: &[f64], stats: usize, s: usize, level: f64) -> Option<Interval> {
-    let mut v: Vec<f64> = reps
-        .iter()
-        .skip(s)
-        .step_by(stats)
-        .copied()
-        .filter(|x| x.is_finite())
-        .collect();
-    let total = reps.len() / stats;
-    if v.is_empty() || (v.len() as f64) < 0.95 * total as f64 {
-        return None;
-    }
-    let a = (1.0 - level) / 2.0;
-    let (lower, upper) = two_quantiles(&mut v, a, 1.0 - a);
-    Some(Interval { lower, upper })
-}
-
-/// [`percentile_interval`] of each statistic in `wanted`, computed across `threads`; the
-/// result is indexed by statistic (`None` for those not wanted).
-pub fn percentile_intervals(
-    reps: &[f64],
-    stats: usize,
-    wanted: &[usize],
-    level: f64,
-    threads: usize,
-) -> Vec<Option<Interval>> {
-    let mut out = vec![None; stats];
-    if wanted.is_empty() {
-        return out;
-    }
-    let per = wanted.len().div_ceil(threads.max(1));
-    let parts: Vec<Vec<(usize, Option<Interval>)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = wanted
-            .chunks(per)
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|&s| (s, percentile_interval(reps, stats, s, level)))
-                        .collect()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("interval worker panicked"))
-            .collect()
-    });
-    for (s, ci) in parts.into_iter().flatten() {
-        out[s] = ci;
-    }
-    out
 }
 
 /// The `q1 ≤ q2` quantiles of `v` as [`quantile_sorted`] gives them on the sorted values, by
@@ -272,6 +355,16 @@ pub fn two_quantiles(v: &mut [f64], q1: f64, q2: f64) -> (f64, f64) {
         (h, h.floor() as usize, h.ceil() as usize)
     };
     let ((h1, lo1, hi1), (h2, lo2, hi2)) = (at(q1), at(q2));
+    if (hi1 + 1) + (n - lo2) <= n / 8 {
+        // Tail quantiles (an interval's): one pass keeps the few smallest and largest values
+        // in two heaps, ordered as `f64::total_cmp` orders them.
+        let (small, large) = tails(v, hi1 + 1, n - lo2);
+        let interpolate = |h: f64, lo: usize, x: f64, y: f64| x + (h - lo as f64) * (y - x);
+        let lower = interpolate(h1, lo1, small[lo1], small[hi1]);
+        let first = n - large.len();
+        let upper = interpolate(h2, lo2, large[lo2 - first], large[hi2 - first]);
+        return (lower, upper);
+    }
     // After selecting index k, v[k] is the k-th smallest and v[k+1..] holds the larger ones:
     // the (k+1)-th smallest is their minimum.
     let min_of = |s: &[f64]| s.iter().copied().fold(f64::INFINITY, f64::min);
@@ -289,6 +382,61 @@ pub fn two_quantiles(v: &mut [f64], q1: f64, q2: f64) -> (f64, f64) {
     (lower, upper)
 }
 
+/// The `k_small` smallest and the `k_large` largest of `v`, each ascending.
+fn tails(v: &[f64], k_small: usize, k_large: usize) -> (Vec<f64>, Vec<f64>) {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    // An order-preserving map of f64 (as `total_cmp` orders them) onto u64.
+    let key = |x: f64| {
+        let b = x.to_bits();
+        if b >> 63 == 1 {
+            !b
+        } else {
+            b | 1 << 63
+        }
+    };
+    let value = |k: u64| {
+        if k >> 63 == 1 {
+            f64::from_bits(k & !(1 << 63))
+        } else {
+            f64::from_bits(!k)
+        }
+    };
+    let mut small: BinaryHeap<u64> = BinaryHeap::with_capacity(k_small + 1);
+    let mut large: BinaryHeap<Reverse<u64>> = BinaryHeap::with_capacity(k_large + 1);
+    // Thresholds: a value enters a full heap only past its top (most values do not).
+    let (mut below, mut above) = (u64::MAX, 0u64);
+    for &x in v {
+        let k = key(x);
+        if k < below || small.len() < k_small {
+            if small.len() == k_small {
+                small.pop();
+            }
+            small.push(k);
+            if small.len() == k_small {
+                below = small.peek().copied().unwrap_or(u64::MAX);
+            }
+        }
+        if k > above || large.len() < k_large {
+            if large.len() == k_large {
+                large.pop();
+            }
+            large.push(Reverse(k));
+            if large.len() == k_large {
+                above = large.peek().map_or(0, |r| r.0);
+            }
+        }
+    }
+    let small = small.into_sorted_vec().into_iter().map(value).collect();
+    let mut large: Vec<f64> = large
+        .into_sorted_vec()
+        .into_iter()
+        .map(|k| value(k.0))
+        .collect();
+    large.reverse();
+    (small, large)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,16 +446,23 @@ mod tests {
     #[test]
     fn selected_quantiles_equal_sorted_quantiles() {
         let mut rng = StdRng::seed_from_u64(3);
-        for n in [1usize, 2, 3, 7, 40, 1000, 1001] {
+        for n in [1usize, 2, 3, 7, 40, 999, 1000, 1001, 4000] {
             for (q1, q2) in [
                 (0.025, 0.975),
+                (0.05, 0.95),
+                (0.005, 0.995),
+                (0.0, 0.999),
                 (0.0, 1.0),
                 (0.5, 0.5),
                 (0.1, 0.11),
                 (0.3, 0.9),
             ] {
                 let mut v: Vec<f64> = (0..n)
-                    .map(|_| (rng.random::<f64>() * 20.0).round())
+                    .map(|i| match i % 3 {
+                        0 => (rng.random::<f64>() * 20.0).round() - 10.0,
+                        1 => rng.random::<f64>() - 0.5,
+                        _ => 0.0 * (rng.random::<f64>() - 0.5).signum(),
+                    })
                     .collect();
                 let mut sorted = v.clone();
                 sorted.sort_unstable_by(f64::total_cmp);
@@ -324,6 +479,11 @@ mod tests {
         assert!((quantile_sorted(&v, 0.025) - 1.075).abs() < 1e-12);
         assert!((quantile_sorted(&v, 0.5) - 2.5).abs() < 1e-12);
         assert!((quantile_sorted(&v, 0.975) - 3.925).abs() < 1e-12);
+    }
+
+    /// Each lane's sum of every cell's rate counts.
+    fn lane_totals(rate: &[[Lanes; 4]]) -> Lanes {
+        std::array::from_fn(|l| rate.iter().flatten().map(|x| x[l]).sum())
     }
 
     fn tensor(weighted: bool) -> CountTensor {
@@ -344,8 +504,8 @@ mod tests {
     #[test]
     fn replicates_are_reproducible_and_thread_independent() {
         let t = tensor(false);
-        let total = |rate: &[[f64; 4]], _: &[[f64; 4]], out: &mut [f64]| {
-            out[0] = rate.iter().flatten().sum();
+        let total = |rate: &[[Lanes; 4]], _: &[Lanes], out: &mut [Lanes]| {
+            out[0] = lane_totals(rate);
         };
         let one = run(
             &t,
@@ -356,8 +516,12 @@ mod tests {
                 ..BootstrapOptions::default()
             },
             1,
+            &[0],
             total,
-        );
+        )
+        .column(0)
+        .unwrap()
+        .collect::<Vec<_>>();
         let two = run(
             &t,
             &BootstrapOptions {
@@ -367,8 +531,12 @@ mod tests {
                 ..BootstrapOptions::default()
             },
             1,
+            &[0],
             total,
-        );
+        )
+        .column(0)
+        .unwrap()
+        .collect::<Vec<_>>();
         assert_eq!(one, two);
         let other = run(
             &t,
@@ -379,8 +547,12 @@ mod tests {
                 ..BootstrapOptions::default()
             },
             1,
+            &[0],
             total,
-        );
+        )
+        .column(0)
+        .unwrap()
+        .collect::<Vec<_>>();
         assert_ne!(one, other);
     }
 
@@ -397,10 +569,14 @@ mod tests {
                 ..BootstrapOptions::default()
             },
             1,
+            &[0],
             |r, _, o| {
-                o[0] = r.iter().flatten().sum();
+                o[0] = lane_totals(r);
             },
-        );
+        )
+        .column(0)
+        .unwrap()
+        .collect::<Vec<f64>>();
         let mean = reps.iter().sum::<f64>() / reps.len() as f64;
         let var = reps.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (reps.len() - 1) as f64;
         assert!(
@@ -431,10 +607,14 @@ mod tests {
                 ..BootstrapOptions::default()
             },
             1,
+            &[0],
             |r, _, o| {
-                o[0] = r.iter().flatten().sum();
+                o[0] = lane_totals(r);
             },
-        );
+        )
+        .column(0)
+        .unwrap()
+        .collect::<Vec<f64>>();
         let mean = reps.iter().sum::<f64>() / reps.len() as f64;
         let var = reps.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (reps.len() - 1) as f64;
         assert!((mean / s - 1.0).abs() < 0.01, "{mean} vs {s}");
@@ -443,10 +623,8 @@ mod tests {
 
     #[test]
     fn mostly_undefined_statistics_get_no_interval() {
-        let reps = [1.0, f64::NAN, 2.0, f64::NAN];
-        assert!(percentile_interval(&reps, 1, 0, 0.95).is_none());
-        let reps = [1.0, 2.0, 3.0, 4.0];
-        let i = percentile_interval(&reps, 1, 0, 0.95).unwrap();
+        assert!(percentile_of(vec![1.0, 2.0], 4, 0.95).is_none());
+        let i = percentile_of(vec![1.0, 2.0, 3.0, 4.0], 4, 0.95).unwrap();
         assert!((i.lower - 1.075).abs() < 1e-12);
     }
 }

@@ -189,20 +189,15 @@ pub fn to_reference(values: &[Value], reference: usize) -> (Aggregate, Aggregate
 /// the same definitions for the bootstrap's replicates, where the point estimates' extremes
 /// and exclusion lists are not needed (a test checks both agree).
 pub fn six_numbers(values: &[f64], overall: f64, reference: Option<usize>) -> [f64; 6] {
-    let nan = f64::NAN;
-    let mut out = [nan; 6];
     let (mut lo, mut hi, mut n) = (f64::INFINITY, f64::NEG_INFINITY, 0usize);
     for &x in values {
-        if x.is_finite() {
-            if x < lo {
-                lo = x;
-            }
-            if x > hi {
-                hi = x;
-            }
-            n += 1;
-        }
+        extend(&mut lo, &mut hi, &mut n, x);
     }
+    if let Some(six) = from_extremes(lo, hi, n, overall, reference.map(|r| values[r])) {
+        return six;
+    }
+    let nan = f64::NAN;
+    let mut out = [nan; 6];
     if n >= 2 {
         out[0] = hi - lo;
         out[1] = if hi == 0.0 { nan } else { lo / hi };
@@ -217,15 +212,9 @@ pub fn six_numbers(values: &[f64], overall: f64, reference: Option<usize>) -> [f
                 continue;
             }
             any = true;
-            let d = (x - p).abs();
-            if d > diff {
-                diff = d;
-            }
+            diff = diff.max((x - p).abs());
             if p != 0.0 {
-                let r = fold(x / p);
-                if r < ratio {
-                    ratio = r;
-                }
+                ratio = ratio.min(fold(x / p));
             }
         }
         if !any {
@@ -239,6 +228,101 @@ pub fn six_numbers(values: &[f64], overall: f64, reference: Option<usize>) -> [f
     (out[2], out[3]) = against(overall, None);
     if let Some(r) = reference {
         (out[4], out[5]) = against(values[r], Some(r));
+    }
+    out
+}
+
+/// Takes a value into the defined values' extremes and count.
+#[inline]
+fn extend(lo: &mut f64, hi: &mut f64, n: &mut usize, x: f64) {
+    if x.is_finite() {
+        if x < *lo {
+            *lo = x;
+        }
+        if x > *hi {
+            *hi = x;
+        }
+        *n += 1;
+    }
+}
+
+/// [`six_numbers`] from the defined values' extremes and count alone, where they determine it:
+/// against p ≥ 0 with values ≥ 0 (every binary metric), |x − p| is largest and fold(x / p)
+/// smallest at an extreme x (fold increases below 1 and decreases above). Against the reference
+/// group's own value, that group adds |p − p| = 0 and fold(1) = 1, which change neither, so the
+/// others' extremes may be those of all, given one other defined value. `None` otherwise.
+fn from_extremes(
+    lo: f64,
+    hi: f64,
+    n: usize,
+    overall: f64,
+    reference: Option<f64>,
+) -> Option<[f64; 6]> {
+    let nan = f64::NAN;
+    if n > 0 && lo < 0.0 {
+        return None;
+    }
+    let mut out = [nan; 6];
+    if n >= 2 {
+        out[0] = hi - lo;
+        out[1] = if hi == 0.0 { nan } else { lo / hi };
+    }
+    let against = |p: f64, others: usize| -> Option<(f64, f64)> {
+        if !p.is_finite() || others == 0 {
+            return Some((nan, nan));
+        }
+        if p < 0.0 {
+            return None;
+        }
+        let diff = (lo - p).abs().max((hi - p).abs());
+        Some(if p == 0.0 {
+            (diff, nan)
+        } else {
+            (diff, fold(lo / p).min(fold(hi / p)))
+        })
+    };
+    (out[2], out[3]) = against(overall, n)?;
+    if let Some(p) = reference {
+        (out[4], out[5]) = against(p, n.saturating_sub(1))?;
+    }
+    Some(out)
+}
+
+/// [`six_numbers`] of many replicates at once, one per lane: `column(j)` holds group `j`'s
+/// value in each lane, `groups` of them. The same numbers as [`six_numbers`] lane by lane.
+pub fn six_numbers_lanes<'a, const L: usize>(
+    groups: usize,
+    column: impl Fn(usize) -> &'a [f64; L],
+    overall: &[f64; L],
+    reference: Option<usize>,
+) -> [[f64; L]; 6] {
+    let mut lo = [f64::INFINITY; L];
+    let mut hi = [f64::NEG_INFINITY; L];
+    let mut n = [0u32; L];
+    for j in 0..groups {
+        let v = column(j);
+        for l in 0..L {
+            // `extend`, written as comparisons and selects so that the lanes run in parallel:
+            // an undefined value becomes NaN, which no comparison takes.
+            let defined = v[l].abs() < f64::INFINITY;
+            let x = if defined { v[l] } else { f64::NAN };
+            lo[l] = if x < lo[l] { x } else { lo[l] };
+            hi[l] = if x > hi[l] { x } else { hi[l] };
+            n[l] += u32::from(defined);
+        }
+    }
+    let n = n.map(|k| k as usize);
+    let mut out = [[f64::NAN; L]; 6];
+    for l in 0..L {
+        let reference_value = reference.map(|r| column(r)[l]);
+        let six =
+            from_extremes(lo[l], hi[l], n[l], overall[l], reference_value).unwrap_or_else(|| {
+                let values: Vec<f64> = (0..groups).map(|j| column(j)[l]).collect();
+                six_numbers(&values, overall[l], reference)
+            });
+        for q in 0..6 {
+            out[q][l] = six[q];
+        }
     }
     out
 }
@@ -304,12 +388,14 @@ mod tests {
         let mut rng = rand::rngs::StdRng::seed_from_u64(5);
         let num = |v: Value| v.get().unwrap_or(f64::NAN);
         let same = |a: f64, b: f64| (a.is_nan() && b.is_nan()) || a == b;
-        for _ in 0..5000 {
+        for _ in 0..20000 {
             let k = rng.random_range(0..6);
             let pick = |rng: &mut rand::rngs::StdRng| match rng.random_range(0..6) {
                 0 => f64::NAN,
                 1 => 0.0,
                 2 => 0.5,
+                3 => rng.random::<f64>() * 100.0,
+                4 => -rng.random::<f64>(),
                 _ => rng.random::<f64>(),
             };
             let xs: Vec<f64> = (0..k).map(|_| pick(&mut rng)).collect();
@@ -346,6 +432,11 @@ mod tests {
                 want[5] = num(tr.value);
             }
             let got = six_numbers(&xs, overall, reference);
+            let columns: Vec<[f64; 3]> = xs.iter().map(|&x| [x, 0.25, x]).collect();
+            let lanes = six_numbers_lanes(k, |j| &columns[j], &[overall, 0.5, overall], reference);
+            for j in 0..6 {
+                assert!(same(lanes[j][0], want[j]) && same(lanes[j][2], want[j]));
+            }
             for j in 0..6 {
                 assert!(
                     same(got[j], want[j]),

@@ -8,7 +8,7 @@
 //! definitions as the point estimates (a test checks they agree on the original counts).
 
 use crate::audit::{AuditResult, GroupingResult};
-use crate::bootstrap::{self, BootstrapOptions};
+use crate::bootstrap::{self, BootstrapOptions, Lanes, LANES};
 use crate::counts::{Confusion, CountTensor, Level};
 use crate::disparity;
 use crate::folded;
@@ -75,10 +75,6 @@ pub(crate) struct Plan {
 
 fn num(v: Value) -> f64 {
     v.get().unwrap_or(f64::NAN)
-}
-
-fn conf(c: [f64; 4]) -> Confusion {
-    Confusion::from_array(c)
 }
 
 impl Plan {
@@ -187,57 +183,59 @@ impl Plan {
         self.len
     }
 
-    /// Computes every statistic from per-cell rate counts and row counts (NaN = undefined).
-    pub(crate) fn compute(&self, rate: &[[f64; 4]], rows: &[[f64; 4]], out: &mut [f64]) {
-        let row_total = |r: &[f64; 4]| r.iter().sum::<f64>();
-        let mut all = [0.0; 4];
-        let mut all_rows = 0.0;
+    /// Computes every statistic of [`LANES`] replicates at once (one lane each) from per-cell
+    /// rate counts `[tn, fp, fn, tp]` and row totals (NaN = undefined). Each lane gets exactly
+    /// the arithmetic of a single evaluation: the metrics' own definitions, then
+    /// [`disparity::six_numbers`]' rules.
+    pub(crate) fn compute(&self, rate: &[[Lanes; 4]], rows: &[Lanes], out: &mut [Lanes]) {
+        let m = self.metrics.len();
+        let mut all = [[0.0; LANES]; 4];
+        let mut all_rows = [0.0; LANES];
         for (c, r) in rate.iter().zip(rows) {
             for k in 0..4 {
-                all[k] += c[k];
+                add(&mut all[k], &c[k]);
             }
-            all_rows += row_total(r);
+            add(&mut all_rows, r);
         }
-        let overall: Vec<f64> = self
-            .metrics
-            .iter()
-            .map(|m| num(m.evaluate(&conf(all), all_rows as u64)))
-            .collect();
-        out[..self.metrics.len()].copy_from_slice(&overall);
-        let mut marg: Vec<[f64; 4]> = Vec::new();
-        let mut marg_rows: Vec<f64> = Vec::new();
-        let mut values: Vec<f64> = Vec::new();
-        let mut aggs: Vec<[f64; 6]> = Vec::with_capacity(self.metrics.len());
+        for (mi, &metric) in self.metrics.iter().enumerate() {
+            out[mi] = metric_lanes(metric, &all, &all_rows);
+        }
+        let mut marg: Vec<[Lanes; 4]> = Vec::new();
+        let mut marg_rows: Vec<Lanes> = Vec::new();
+        let mut aggs: Vec<[Lanes; 6]> = Vec::with_capacity(m);
         for g in &self.groupings {
             marg.clear();
-            marg.resize(g.marginal_cells, [0.0; 4]);
+            marg.resize(g.marginal_cells, [[0.0; LANES]; 4]);
             marg_rows.clear();
-            marg_rows.resize(g.marginal_cells, 0.0);
+            marg_rows.resize(g.marginal_cells, [0.0; LANES]);
             for (cell, &to) in g.map.iter().enumerate() {
                 for k in 0..4 {
-                    marg[to][k] += rate[cell][k];
+                    add(&mut marg[to][k], &rate[cell][k]);
                 }
-                marg_rows[to] += row_total(&rows[cell]);
+                add(&mut marg_rows[to], &rows[cell]);
             }
-            let m = self.metrics.len();
             for (j, &mc) in g.listed.iter().enumerate() {
-                for (mi, metric) in self.metrics.iter().enumerate() {
+                for (mi, &metric) in self.metrics.iter().enumerate() {
                     out[g.offset_groups + j * m + mi] =
-                        num(metric.evaluate(&conf(marg[mc]), marg_rows[mc] as u64));
+                        metric_lanes(metric, &marg[mc], &marg_rows[mc]);
                 }
             }
             aggs.clear();
             for mi in 0..m {
-                values.clear();
-                values.extend(g.named.iter().map(|&j| out[g.offset_groups + j * m + mi]));
-                let six = disparity::six_numbers(&values, overall[mi], g.reference);
-                out[g.offset_disparities + mi * 6..][..6].copy_from_slice(&six);
+                let column = |j: usize| &out[g.offset_groups + g.named[j] * m + mi];
+                let six =
+                    disparity::six_numbers_lanes(g.named.len(), column, &out[mi], g.reference);
+                for (q, x) in six.iter().enumerate() {
+                    out[g.offset_disparities + mi * 6 + q] = *x;
+                }
                 aggs.push(six);
             }
             let pos = |metric: Metric| self.metrics.iter().position(|&x| x == metric);
             for method in 0..3 {
                 let get = |metric: Metric, ratio: bool| {
-                    pos(metric).map_or(f64::NAN, |mi| aggs[mi][method * 2 + usize::from(ratio)])
+                    pos(metric).map_or([f64::NAN; LANES], |mi| {
+                        aggs[mi][method * 2 + usize::from(ratio)]
+                    })
                 };
                 let (tpr_d, fpr_d) = (
                     get(Metric::TruePositiveRate, false),
@@ -247,63 +245,107 @@ impl Plan {
                     get(Metric::TruePositiveRate, true),
                     get(Metric::FalsePositiveRate, true),
                 );
-                let vals = [
-                    get(Metric::SelectionRate, false),
-                    get(Metric::SelectionRate, true),
-                    tpr_d,
-                    tpr_r,
-                    get(Metric::PositivePredictiveValue, false),
-                    get(Metric::PositivePredictiveValue, true),
-                    tpr_d.max(fpr_d) + 0.0 * (tpr_d + fpr_d), // NaN if either is NaN
-                    (tpr_d + fpr_d) / 2.0,
-                    tpr_r.min(fpr_r) + 0.0 * (tpr_r + fpr_r),
-                    (tpr_r + fpr_r) / 2.0,
-                ];
-                out[g.offset_criteria + method * CRITERIA.len()..][..CRITERIA.len()]
-                    .copy_from_slice(&vals);
+                let at = g.offset_criteria + method * CRITERIA.len();
+                out[at] = get(Metric::SelectionRate, false);
+                out[at + 1] = get(Metric::SelectionRate, true);
+                out[at + 2] = tpr_d;
+                out[at + 3] = tpr_r;
+                out[at + 4] = get(Metric::PositivePredictiveValue, false);
+                out[at + 5] = get(Metric::PositivePredictiveValue, true);
+                for l in 0..LANES {
+                    let (td, fd, tr, fr) = (tpr_d[l], fpr_d[l], tpr_r[l], fpr_r[l]);
+                    out[at + 6][l] = td.max(fd) + 0.0 * (td + fd); // NaN if either is NaN
+                    out[at + 7][l] = (td + fd) / 2.0;
+                    out[at + 8][l] = tr.min(fr) + 0.0 * (tr + fr);
+                    out[at + 9][l] = (tr + fr) / 2.0;
+                }
             }
         }
+        let mut lv: Vec<([Lanes; 4], Lanes)> = Vec::new();
         for c in &self.comparisons {
-            let mut lv = vec![([0.0; 4], 0.0); c.levels];
+            lv.clear();
+            lv.resize(c.levels, ([[0.0; LANES]; 4], [0.0; LANES]));
             for (cell, &l) in c.map.iter().enumerate() {
                 for k in 0..4 {
-                    lv[l].0[k] += rate[cell][k];
+                    add(&mut lv[l].0[k], &rate[cell][k]);
                 }
-                lv[l].1 += row_total(&rows[cell]);
+                add(&mut lv[l].1, &rows[cell]);
             }
-            let mut u = ([0.0; 4], 0.0);
+            let mut u = ([[0.0; LANES]; 4], [0.0; LANES]);
             for &l in &c.unprivileged {
                 for k in 0..4 {
-                    u.0[k] += lv[l].0[k];
+                    add(&mut u.0[k], &lv[l].0[k]);
                 }
-                u.1 += lv[l].1;
+                add(&mut u.1, &lv[l].1);
             }
-            let p = lv[c.privileged];
-            let rate_of = |m: Metric, x: &([f64; 4], f64)| num(m.evaluate(&conf(x.0), x.1 as u64));
-            let sr = (
-                rate_of(Metric::SelectionRate, &u),
-                rate_of(Metric::SelectionRate, &p),
+            let p = &lv[c.privileged];
+            let of = |m: Metric| (metric_lanes(m, &u.0, &u.1), metric_lanes(m, &p.0, &p.1));
+            let (sr, tpr, fpr) = (
+                of(Metric::SelectionRate),
+                of(Metric::TruePositiveRate),
+                of(Metric::FalsePositiveRate),
             );
-            let tpr = (
-                rate_of(Metric::TruePositiveRate, &u),
-                rate_of(Metric::TruePositiveRate, &p),
-            );
-            let fpr = (
-                rate_of(Metric::FalsePositiveRate, &u),
-                rate_of(Metric::FalsePositiveRate, &p),
-            );
-            let (dt, df) = (tpr.0 - tpr.1, fpr.0 - fpr.1);
-            let di = if sr.1 == 0.0 { f64::NAN } else { sr.0 / sr.1 };
-            let vals = [
-                di,
-                sr.0 - sr.1,
-                dt,
-                (df + dt) / 2.0,
-                (df.abs() + dt.abs()) / 2.0,
-                df.abs().max(dt.abs()) + 0.0 * (df + dt),
-            ];
-            out[c.offset..c.offset + COMPARISONS.len()].copy_from_slice(&vals);
+            for l in 0..LANES {
+                let (dt, df) = (tpr.0[l] - tpr.1[l], fpr.0[l] - fpr.1[l]);
+                let di = if sr.1[l] == 0.0 {
+                    f64::NAN
+                } else {
+                    sr.0[l] / sr.1[l]
+                };
+                let vals = [
+                    di,
+                    sr.0[l] - sr.1[l],
+                    dt,
+                    (df + dt) / 2.0,
+                    (df.abs() + dt.abs()) / 2.0,
+                    df.abs().max(dt.abs()) + 0.0 * (df + dt),
+                ];
+                for (q, v) in vals.into_iter().enumerate() {
+                    out[c.offset + q][l] = v;
+                }
+            }
         }
+    }
+}
+
+fn add(to: &mut Lanes, x: &Lanes) {
+    for (t, x) in to.iter_mut().zip(x) {
+        *t += x;
+    }
+}
+
+/// A metric on every lane, NaN where undefined: [`Metric::evaluate`]'s definitions. Each
+/// fraction is evaluated under its own arm, where the metric is a constant, so the lane loop is
+/// straight-line code the compiler vectorises.
+fn metric_lanes(metric: Metric, c: &[Lanes; 4], rows: &Lanes) -> Lanes {
+    fn lanes(c: &[Lanes; 4], fraction: impl Fn(&Confusion) -> Option<(f64, f64)>) -> Lanes {
+        let mut out = [f64::NAN; LANES];
+        for (l, o) in out.iter_mut().enumerate() {
+            let (n, d) = fraction(&Confusion::from_array([c[0][l], c[1][l], c[2][l], c[3][l]]))
+                .unwrap_or((f64::NAN, f64::NAN));
+            *o = if d != 0.0 { n / d } else { f64::NAN };
+        }
+        out
+    }
+    use Metric as M;
+    match metric {
+        M::Count | M::BalancedAccuracy => std::array::from_fn(|l| {
+            let conf = Confusion::from_array([c[0][l], c[1][l], c[2][l], c[3][l]]);
+            num(metric.evaluate(&conf, rows[l] as u64))
+        }),
+        M::BaseRate => lanes(c, |x| M::BaseRate.fraction(x)),
+        M::SelectionRate => lanes(c, |x| M::SelectionRate.fraction(x)),
+        M::TruePositiveRate => lanes(c, |x| M::TruePositiveRate.fraction(x)),
+        M::FalsePositiveRate => lanes(c, |x| M::FalsePositiveRate.fraction(x)),
+        M::FalseNegativeRate => lanes(c, |x| M::FalseNegativeRate.fraction(x)),
+        M::TrueNegativeRate => lanes(c, |x| M::TrueNegativeRate.fraction(x)),
+        M::PositivePredictiveValue => lanes(c, |x| M::PositivePredictiveValue.fraction(x)),
+        M::NegativePredictiveValue => lanes(c, |x| M::NegativePredictiveValue.fraction(x)),
+        M::FalseDiscoveryRate => lanes(c, |x| M::FalseDiscoveryRate.fraction(x)),
+        M::FalseOmissionRate => lanes(c, |x| M::FalseOmissionRate.fraction(x)),
+        M::Accuracy => lanes(c, |x| M::Accuracy.fraction(x)),
+        M::ErrorRate => lanes(c, |x| M::ErrorRate.fraction(x)),
+        M::F1 => lanes(c, |x| M::F1.fraction(x)),
     }
 }
 
@@ -324,8 +366,7 @@ fn folded_cis(
     g: &GroupingResult,
     plan: &GroupingPlan,
     m: usize,
-    reps: &[f64],
-    stats: usize,
+    reps: &bootstrap::Replicates,
     level: f64,
 ) -> Vec<Folded> {
     let [j0, j1] = plan.named[..] else {
@@ -337,9 +378,10 @@ fn folded_cis(
             let (c0, c1) = (col(j0), col(j1));
             let est = |j: usize| num(g.groups[j].metrics[mi].value);
             let contrast = |f: fn(f64) -> f64| -> Vec<f64> {
-                reps.chunks_exact(stats)
-                    .map(|r| f(r[c1]) - f(r[c0]))
-                    .collect()
+                match (reps.column(c1), reps.column(c0)) {
+                    (Some(a), Some(b)) => a.zip(b).map(|(x, y)| f(x) - f(y)).collect(),
+                    _ => Vec::new(),
+                }
             };
             // Every metric but the count lies in [0, 1], and so does a gap between two groups.
             let bound = if g.groups[j0].metrics[mi].metric == Metric::Count {
@@ -401,22 +443,44 @@ pub(crate) fn attach(t: &CountTensor, r: &mut AuditResult, options: &BootstrapOp
     // The folded-normal regions are prepared while the replicates are drawn.
     let two_groups = options.gaps == bootstrap::GapInterval::Folded
         && plan.groupings.iter().any(|g| g.named.len() == 2);
+    let m = plan.metrics.len();
+    let weighted = t.is_weighted();
+    // The replicates kept: every statistic that may take a percentile interval, and the group
+    // metrics of two-group groupings (their contrasts give the folded intervals).
+    let mut keep = vec![false; n];
+    let no_folded = vec![Vec::new(); r.groupings.len()];
+    {
+        let keep = std::cell::RefCell::new(&mut keep);
+        assign(r, &plan, &no_folded, weighted, &|s| {
+            keep.borrow_mut()[s] = true;
+            None
+        });
+    }
+    if options.gaps == bootstrap::GapInterval::Folded {
+        for g in &plan.groupings {
+            if let [j0, j1] = g.named[..] {
+                for mi in 0..m {
+                    keep[g.offset_groups + j0 * m + mi] = true;
+                    keep[g.offset_groups + j1 * m + mi] = true;
+                }
+            }
+        }
+    }
+    let keep: Vec<usize> = (0..n).filter(|&s| keep[s]).collect();
     let reps = std::thread::scope(|scope| {
         if two_groups {
             scope.spawn(|| folded::prepare(level));
         }
-        bootstrap::run(t, options, n, |rate, rows, out| {
+        bootstrap::run(t, options, n, &keep, |rate, rows, out| {
             plan.compute(rate, rows, out)
         })
     });
-    let m = plan.metrics.len();
-    let weighted = t.is_weighted();
     let folded: Vec<Vec<Folded>> = r
         .groupings
         .iter()
         .zip(&plan.groupings)
         .map(|(g, gp)| match options.gaps {
-            bootstrap::GapInterval::Folded => folded_cis(g, gp, m, &reps, n, level),
+            bootstrap::GapInterval::Folded => folded_cis(g, gp, m, &reps, level),
             bootstrap::GapInterval::Percentile => Vec::new(),
         })
         .collect();
@@ -428,7 +492,7 @@ pub(crate) fn attach(t: &CountTensor, r: &mut AuditResult, options: &BootstrapOp
         None
     });
     let wanted: Vec<usize> = (0..n).filter(|&s| wanted.borrow()[s]).collect();
-    let cis = bootstrap::percentile_intervals(&reps, n, &wanted, level, options.threads);
+    let cis = reps.percentile_intervals(&wanted, level, options.threads);
     assign(r, &plan, &folded, weighted, &|s| cis[s]);
     r.interval_method = format!(
         "{}percentile bootstrap at {}% for {}: {} replicates of the count tensor drawn by the Poisson bootstrap (seed {}){}{}; no interval where over 5% of replicates are undefined",
@@ -555,9 +619,12 @@ pub(crate) fn point_statistics(t: &CountTensor, r: &AuditResult) -> (Vec<f64>, P
         })
         .collect();
     let rows: Vec<[f64; 4]> = t.cells().map(|c| t.counts(c).map(|k| k as f64)).collect();
-    let mut out = vec![f64::NAN; plan.len()];
+    // Every lane holds the original counts.
+    let rate: Vec<[Lanes; 4]> = rate.iter().map(|c| c.map(|x| [x; LANES])).collect();
+    let rows: Vec<Lanes> = rows.iter().map(|r| [r.iter().sum(); LANES]).collect();
+    let mut out = vec![[f64::NAN; LANES]; plan.len()];
     plan.compute(&rate, &rows, &mut out);
-    (out, plan)
+    (out.iter().map(|x| x[0]).collect(), plan)
 }
 
 #[cfg(test)]
