@@ -196,10 +196,23 @@ impl Replicates {
     /// its replicates are undefined.
     pub fn percentile_interval(&self, s: usize, level: f64) -> Option<Interval> {
         let k = self.position.get(s).copied().flatten()?;
-        let mut values = Vec::with_capacity(self.total);
-        for (r, v) in &self.parts {
-            values.extend(v[k * r..][..*r].iter().filter(|x| x.is_finite()));
+        let columns: Vec<&[f64]> = self.parts.iter().map(|(r, v)| &v[k * r..][..*r]).collect();
+        let defined: usize = columns
+            .iter()
+            .map(|c| c.iter().filter(|x| x.is_finite()).count())
+            .sum();
+        if defined == 0 || (defined as f64) < 0.95 * self.total as f64 {
+            return None;
         }
+        let a = (1.0 - level) / 2.0;
+        if let Some((lower, upper)) = tail_quantiles(&columns, defined, a, 1.0 - a) {
+            return Some(Interval { lower, upper });
+        }
+        let values = columns
+            .iter()
+            .flat_map(|c| c.iter().copied())
+            .filter(|x| x.is_finite())
+            .collect();
         percentile_of(values, self.total, level)
     }
 
@@ -349,22 +362,11 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
 /// selection instead of a full sort (O(n): two `select_nth_unstable` and two minima). Reorders
 /// `v`.
 pub fn two_quantiles(v: &mut [f64], q1: f64, q2: f64) -> (f64, f64) {
-    let n = v.len();
-    let at = |q: f64| {
-        let h = (n - 1) as f64 * q;
-        (h, h.floor() as usize, h.ceil() as usize)
-    };
-    let ((h1, lo1, hi1), (h2, lo2, hi2)) = (at(q1), at(q2));
-    if (hi1 + 1) + (n - lo2) <= n / 8 {
-        // Tail quantiles (an interval's): one pass keeps the few smallest and largest values
-        // in two heaps, ordered as `f64::total_cmp` orders them.
-        let (small, large) = tails(v, hi1 + 1, n - lo2);
-        let interpolate = |h: f64, lo: usize, x: f64, y: f64| x + (h - lo as f64) * (y - x);
-        let lower = interpolate(h1, lo1, small[lo1], small[hi1]);
-        let first = n - large.len();
-        let upper = interpolate(h2, lo2, large[lo2 - first], large[hi2 - first]);
-        return (lower, upper);
+    if let Some(q) = tail_quantiles(&[v], v.len(), q1, q2) {
+        return q;
     }
+    let n = v.len();
+    let ((h1, lo1, hi1), (h2, lo2, hi2)) = (rank(n, q1), rank(n, q2));
     // After selecting index k, v[k] is the k-th smallest and v[k+1..] holds the larger ones:
     // the (k+1)-th smallest is their minimum.
     let min_of = |s: &[f64]| s.iter().copied().fold(f64::INFINITY, f64::min);
@@ -382,10 +384,27 @@ pub fn two_quantiles(v: &mut [f64], q1: f64, q2: f64) -> (f64, f64) {
     (lower, upper)
 }
 
-/// The `k_small` smallest and the `k_large` largest of `v`, each ascending.
-fn tails(v: &[f64], k_small: usize, k_large: usize) -> (Vec<f64>, Vec<f64>) {
+/// Where the `q` quantile of `n` sorted values lies: (h, ⌊h⌋, ⌈h⌉) with h = (n − 1)·q.
+fn rank(n: usize, q: f64) -> (f64, usize, usize) {
+    let h = (n - 1) as f64 * q;
+    (h, h.floor() as usize, h.ceil() as usize)
+}
+
+/// [`two_quantiles`] of the `n` finite values of `columns` (non-finite ones are skipped) when
+/// both are tail quantiles (an interval's: the few smallest and largest values decide them), in
+/// one pass without a copy: two bounded heaps keep them, ordered as `f64::total_cmp` orders
+/// them. `None` otherwise.
+fn tail_quantiles(columns: &[&[f64]], n: usize, q1: f64, q2: f64) -> Option<(f64, f64)> {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
+    if n == 0 {
+        return None;
+    }
+    let ((h1, lo1, hi1), (h2, lo2, hi2)) = (rank(n, q1), rank(n, q2));
+    let (k_small, k_large) = (hi1 + 1, n - lo2);
+    if k_small + k_large > n / 8 {
+        return None;
+    }
     // An order-preserving map of f64 (as `total_cmp` orders them) onto u64.
     let key = |x: f64| {
         let b = x.to_bits();
@@ -402,39 +421,64 @@ fn tails(v: &[f64], k_small: usize, k_large: usize) -> (Vec<f64>, Vec<f64>) {
             f64::from_bits(!k)
         }
     };
-    let mut small: BinaryHeap<u64> = BinaryHeap::with_capacity(k_small + 1);
-    let mut large: BinaryHeap<Reverse<u64>> = BinaryHeap::with_capacity(k_large + 1);
-    // Thresholds: a value enters a full heap only past its top (most values do not).
-    let (mut below, mut above) = (u64::MAX, 0u64);
-    for &x in v {
-        let k = key(x);
-        if k < below || small.len() < k_small {
-            if small.len() == k_small {
-                small.pop();
+    // The first values fill both heaps; then a value enters a heap only past its top.
+    let fill = k_small.max(k_large);
+    let mut first: Vec<u64> = Vec::with_capacity(fill);
+    let mut small: BinaryHeap<u64> = BinaryHeap::new();
+    let mut large: BinaryHeap<Reverse<u64>> = BinaryHeap::new();
+    let (mut below, mut above) = (0u64, u64::MAX);
+    let mut seen = 0usize;
+    for column in columns {
+        for &x in *column {
+            if !x.is_finite() {
+                continue;
             }
-            small.push(k);
-            if small.len() == k_small {
-                below = small.peek().copied().unwrap_or(u64::MAX);
+            let k = key(x);
+            seen += 1;
+            if seen <= fill {
+                first.push(k);
+                if seen == fill {
+                    first.sort_unstable();
+                    small = first[..k_small].iter().copied().collect();
+                    large = first[fill - k_large..]
+                        .iter()
+                        .map(|&k| Reverse(k))
+                        .collect();
+                    below = small.peek().copied()?;
+                    above = large.peek()?.0;
+                }
+                continue;
             }
-        }
-        if k > above || large.len() < k_large {
-            if large.len() == k_large {
-                large.pop();
+            if k < below {
+                if let Some(mut top) = small.peek_mut() {
+                    *top = k;
+                }
+                below = small.peek().copied()?;
             }
-            large.push(Reverse(k));
-            if large.len() == k_large {
-                above = large.peek().map_or(0, |r| r.0);
+            if k > above {
+                if let Some(mut top) = large.peek_mut() {
+                    *top = Reverse(k);
+                }
+                above = large.peek()?.0;
             }
         }
     }
-    let small = small.into_sorted_vec().into_iter().map(value).collect();
+    if seen != n || seen < fill {
+        return None;
+    }
+    let small: Vec<f64> = small.into_sorted_vec().into_iter().map(value).collect();
     let mut large: Vec<f64> = large
         .into_sorted_vec()
         .into_iter()
         .map(|k| value(k.0))
         .collect();
     large.reverse();
-    (small, large)
+    let interpolate = |h: f64, lo: usize, x: f64, y: f64| x + (h - lo as f64) * (y - x);
+    let first = n - k_large;
+    Some((
+        interpolate(h1, lo1, small[lo1], small[hi1]),
+        interpolate(h2, lo2, large[lo2 - first], large[hi2 - first]),
+    ))
 }
 
 #[cfg(test)]

@@ -258,34 +258,40 @@ fn from_extremes(
     overall: f64,
     reference: Option<f64>,
 ) -> Option<[f64; 6]> {
-    let nan = f64::NAN;
-    if n > 0 && lo < 0.0 {
+    let applies = |p: f64| p >= 0.0 || p.is_nan();
+    if (n > 0 && lo < 0.0) || !applies(overall) || !reference.is_none_or(applies) {
         return None;
     }
-    let mut out = [nan; 6];
-    if n >= 2 {
-        out[0] = hi - lo;
-        out[1] = if hi == 0.0 { nan } else { lo / hi };
-    }
-    let against = |p: f64, others: usize| -> Option<(f64, f64)> {
-        if !p.is_finite() || others == 0 {
-            return Some((nan, nan));
-        }
-        if p < 0.0 {
-            return None;
-        }
+    Some(six_of_extremes(lo, hi, n, overall, reference))
+}
+
+/// The arithmetic of [`from_extremes`] once it applies, as comparisons and selects (no early
+/// return), so that lanes of replicates run in parallel.
+#[inline(always)]
+fn six_of_extremes(lo: f64, hi: f64, n: usize, overall: f64, reference: Option<f64>) -> [f64; 6] {
+    let nan = f64::NAN;
+    let against = |p: f64, others: usize| -> (f64, f64) {
+        let defined = p.abs() < f64::INFINITY && others > 0;
         let diff = (lo - p).abs().max((hi - p).abs());
-        Some(if p == 0.0 {
-            (diff, nan)
-        } else {
-            (diff, fold(lo / p).min(fold(hi / p)))
-        })
+        let ratio = fold(lo / p).min(fold(hi / p));
+        (
+            if defined { diff } else { nan },
+            if defined && p != 0.0 { ratio } else { nan },
+        )
     };
-    (out[2], out[3]) = against(overall, n)?;
-    if let Some(p) = reference {
-        (out[4], out[5]) = against(p, n.saturating_sub(1))?;
-    }
-    Some(out)
+    let (d2, r2) = against(overall, n);
+    let (d4, r4) = match reference {
+        Some(p) => against(p, n.saturating_sub(1)),
+        None => (nan, nan),
+    };
+    [
+        if n >= 2 { hi - lo } else { nan },
+        if n >= 2 && hi != 0.0 { lo / hi } else { nan },
+        d2,
+        r2,
+        d4,
+        r4,
+    ]
 }
 
 /// [`six_numbers`] of many replicates at once, one per lane: `column(j)` holds group `j`'s
@@ -313,6 +319,22 @@ pub fn six_numbers_lanes<'a, const L: usize>(
     }
     let n = n.map(|k| k as usize);
     let mut out = [[f64::NAN; L]; 6];
+    let applies = |p: f64| p >= 0.0 || p.is_nan();
+    let all_apply = (0..L).all(|l| {
+        !(n[l] > 0 && lo[l] < 0.0)
+            && applies(overall[l])
+            && reference.is_none_or(|r| applies(column(r)[l]))
+    });
+    if all_apply {
+        for l in 0..L {
+            let reference_value = reference.map(|r| column(r)[l]);
+            let six = six_of_extremes(lo[l], hi[l], n[l], overall[l], reference_value);
+            for q in 0..6 {
+                out[q][l] = six[q];
+            }
+        }
+        return out;
+    }
     for l in 0..L {
         let reference_value = reference.map(|r| column(r)[l]);
         let six =
