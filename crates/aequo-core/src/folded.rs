@@ -14,8 +14,10 @@
 //! the confidence level, and the interval is every θ whose region holds the observed |δ̂|. It
 //! covers θ at the nominal level for every θ ≥ 0 (up to the normal approximation), is never
 //! empty, and tends to |δ̂| ± z·s away from zero. s is read from the bootstrap replicates of the
-//! *signed* contrast: their central interval's width divided by 2z, which keeps the percentile
-//! interval's width where the gap is far from zero and ignores outlying replicates.
+//! *signed* contrast: their interquartile range divided by that of a unit normal (1.349), which
+//! ignores outlying replicates and the heavier tails of a log-ratio of small counts (with the
+//! central 95% width instead, the TPR ratio at equal TPRs and 30 positives per group covered
+//! 97.0%; with the interquartile range, 96.1%).
 //!
 //! The regions are computed once per confidence level, on a grid of θ in standard-error units
 //! (steps of 0.05 up to 10; x on steps of 0.01; the coverage test integrates the result), and inverted by linear interpolation.
@@ -214,6 +216,12 @@ pub fn folded_normal_interval(estimate: f64, standard_error: f64, level: f64) ->
 /// of the replicates are, or when the replicates do not vary (callers then fall back to the
 /// percentile interval).
 pub fn folded_interval(replicates: &mut Vec<f64>, estimate: f64, level: f64) -> Option<Interval> {
+    gap_estimate(replicates, estimate).map(|(e, s)| folded_normal_interval(e, s, level))
+}
+
+/// The signed estimate and its standard error s behind [`folded_interval`]: s is the
+/// replicates' interquartile range / 1.349 (that of a unit normal). `None` in the same cases.
+pub fn gap_estimate(replicates: &mut Vec<f64>, estimate: f64) -> Option<(f64, f64)> {
     let total = replicates.len();
     replicates.retain(|x| x.is_finite());
     if !estimate.is_finite()
@@ -222,13 +230,15 @@ pub fn folded_interval(replicates: &mut Vec<f64>, estimate: f64, level: f64) -> 
     {
         return None;
     }
-    let a = (1.0 - level) / 2.0;
-    let (lo, hi) = two_quantiles(replicates, a, 1.0 - a);
-    let s = (hi - lo) / (2.0 * normal_quantile(1.0 - a));
+    // The interquartile range over that of a unit normal (2 × 0.674): robust to the heavy tails
+    // of a log-ratio of small counts, where the central 95% width over-states s (coverage of the
+    // TPR ratio at equal TPRs, 30 positives per group: 97.0% with it, 96.1% with this).
+    let (lo, hi) = two_quantiles(replicates, 0.25, 0.75);
+    let s = (hi - lo) / (2.0 * normal_quantile(0.75));
     if !(s > 0.0 && s.is_finite()) {
         return None;
     }
-    Some(folded_normal_interval(estimate, s, level))
+    Some((estimate, s))
 }
 
 /// The standard normal distribution function.

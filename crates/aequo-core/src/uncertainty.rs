@@ -356,12 +356,19 @@ fn bootstrapped(metric: Metric, weighted: bool) -> bool {
     metric != Metric::Count && (weighted || !metric.is_proportion())
 }
 
-/// Intervals of one metric's between-group difference and ratio in a grouping of two groups.
-type Folded = (Option<Interval>, Option<Interval>);
+/// One metric's between-group gap in a grouping of two groups: the [`crate::folded`] intervals
+/// of its difference and ratio, and the (signed estimate, standard error) behind each, the
+/// ratio's on the log scale.
+#[derive(Clone, Copy, Default)]
+struct Folded {
+    difference: Option<Interval>,
+    ratio: Option<Interval>,
+    difference_gap: Option<(f64, f64)>,
+    log_ratio_gap: Option<(f64, f64)>,
+}
 
-/// For a grouping of exactly two groups, the [`crate::folded`] intervals of each metric's
-/// between-group difference (|m₁ − m₀|) and ratio (exp(−|ln m₁ − ln m₀|)), from the replicates
-/// of the signed contrasts; `None` where they do not apply (the percentile interval stays).
+/// For a grouping of exactly two groups, each metric's [`Folded`] gap, from the replicates of
+/// the signed contrasts; empty where they do not apply (the percentile interval stays).
 fn folded_cis(
     g: &GroupingResult,
     plan: &GroupingPlan,
@@ -370,7 +377,7 @@ fn folded_cis(
     level: f64,
 ) -> Vec<Folded> {
     let [j0, j1] = plan.named[..] else {
-        return vec![(None, None); m];
+        return vec![Folded::default(); m];
     };
     (0..m)
         .map(|mi| {
@@ -389,22 +396,62 @@ fn folded_cis(
             } else {
                 1.0
             };
-            let diff =
-                folded::folded_interval(&mut contrast(|x| x), est(j1) - est(j0), level).map(|i| {
-                    Interval {
+            let difference_gap = folded::gap_estimate(&mut contrast(|x| x), est(j1) - est(j0));
+            let log_ratio_gap =
+                folded::gap_estimate(&mut contrast(f64::ln), est(j1).ln() - est(j0).ln());
+            Folded {
+                difference: difference_gap
+                    .map(|(e, s)| folded::folded_normal_interval(e, s, level))
+                    .map(|i| Interval {
                         lower: i.lower.min(bound),
                         upper: i.upper.min(bound),
-                    }
-                });
-            let ratio =
-                folded::folded_interval(&mut contrast(f64::ln), est(j1).ln() - est(j0).ln(), level)
+                    }),
+                ratio: log_ratio_gap
+                    .map(|(e, s)| folded::folded_normal_interval(e, s, level))
                     .map(|i| Interval {
                         lower: (-i.upper).exp(),
                         upper: (-i.lower).exp(),
-                    });
-            (diff, ratio)
+                    }),
+                difference_gap,
+                log_ratio_gap,
+            }
         })
         .collect()
+}
+
+/// The equalized-odds worst case of a grouping of two groups, as difference and as ratio.
+type WorstCase = [Option<Interval>; 2];
+
+/// The interval of the equalized-odds worst case, the larger of the TPR and FPR gaps, from the
+/// two gaps' estimates and standard errors ([`folded::worst_case_interval`]: the gaps come from
+/// disjoint rows, label 1 and label 0, so they are independent); the ratio's on the log scale.
+fn worst_case(metrics: &[Metric], folded: &[Folded], level: f64) -> WorstCase {
+    let of = |metric: Metric| {
+        metrics
+            .iter()
+            .position(|&x| x == metric)
+            .and_then(|mi| folded.get(mi))
+    };
+    let (Some(tpr), Some(fpr)) = (of(Metric::TruePositiveRate), of(Metric::FalsePositiveRate))
+    else {
+        return [None, None];
+    };
+    let interval = |a: Option<(f64, f64)>, b: Option<(f64, f64)>| {
+        a.zip(b)
+            .map(|(a, b)| folded::worst_case_interval(a, b, level))
+            .filter(|i| i.lower.is_finite() && i.upper.is_finite())
+    };
+    [
+        // Rates: the gap lies in [0, 1].
+        interval(tpr.difference_gap, fpr.difference_gap).map(|i| Interval {
+            lower: i.lower.min(1.0),
+            upper: i.upper.min(1.0),
+        }),
+        interval(tpr.log_ratio_gap, fpr.log_ratio_gap).map(|i| Interval {
+            lower: (-i.upper).exp(),
+            upper: (-i.lower).exp(),
+        }),
+    ]
 }
 
 fn set_group_cis(
@@ -423,7 +470,8 @@ fn set_group_cis(
         }
     }
     for (mi, d) in g.disparities.iter_mut().enumerate().take(m) {
-        let (fd, fr) = folded.get(mi).copied().unwrap_or((None, None));
+        let f = folded.get(mi).copied().unwrap_or_default();
+        let (fd, fr) = (f.difference, f.ratio);
         d.between_groups.difference.ci = fd.or_else(|| ci(plan.offset_disparities + mi * 6));
         d.between_groups.ratio.ci = fr.or_else(|| ci(plan.offset_disparities + mi * 6 + 1));
         d.to_overall.difference.ci = ci(plan.offset_disparities + mi * 6 + 2);
@@ -451,7 +499,7 @@ pub(crate) fn attach(t: &CountTensor, r: &mut AuditResult, options: &BootstrapOp
     let no_folded = vec![Vec::new(); r.groupings.len()];
     {
         let keep = std::cell::RefCell::new(&mut keep);
-        assign(r, &plan, &no_folded, weighted, &|s| {
+        assign(r, &plan, &no_folded, weighted, &[], &|s| {
             keep.borrow_mut()[s] = true;
             None
         });
@@ -484,16 +532,20 @@ pub(crate) fn attach(t: &CountTensor, r: &mut AuditResult, options: &BootstrapOp
             bootstrap::GapInterval::Percentile => Vec::new(),
         })
         .collect();
+    let worst: Vec<WorstCase> = folded
+        .iter()
+        .map(|f| worst_case(&plan.metrics, f, level))
+        .collect();
     // One walk records which statistics take a percentile interval; they are computed across
     // the threads; a second walk attaches them.
     let wanted = std::cell::RefCell::new(vec![false; n]);
-    assign(r, &plan, &folded, weighted, &|s| {
+    assign(r, &plan, &folded, weighted, &worst, &|s| {
         wanted.borrow_mut()[s] = true;
         None
     });
     let wanted: Vec<usize> = (0..n).filter(|&s| wanted.borrow()[s]).collect();
     let cis = reps.percentile_intervals(&wanted, level, options.threads);
-    assign(r, &plan, &folded, weighted, &|s| cis[s]);
+    assign(r, &plan, &folded, weighted, &worst, &|s| cis[s]);
     r.interval_method = format!(
         "{}percentile bootstrap at {}% for {}: {} replicates of the count tensor drawn by the Poisson bootstrap (seed {}){}{}; no interval where over 5% of replicates are undefined",
         if weighted { "" } else { "Wilson score interval for group proportions; " },
@@ -507,7 +559,7 @@ pub(crate) fn attach(t: &CountTensor, r: &mut AuditResult, options: &BootstrapOp
             ""
         },
         match options.gaps {
-            bootstrap::GapInterval::Folded => "; for a grouping of two groups, the gap between them (difference |m₁ − m₀| and ratio, the criteria built on one metric, and the equalized-odds worst case from the TPR and FPR gaps' intervals) takes the Feldman–Cousins interval of a folded normal instead, its standard error the replicates' central interval width / 2z (a percentile interval of a folded gap over-covers near zero)",
+            bootstrap::GapInterval::Folded => "; for a grouping of two groups, the gap between them (difference |m₁ − m₀| and ratio, the criteria built on one metric, and the equalized-odds worst case, the larger of the TPR and FPR gaps, by the Neyman construction of the larger of two folded normals) takes the Feldman–Cousins interval of a folded normal instead, its standard error the replicates' interquartile range / 1.349 (a percentile interval of a folded gap over-covers near zero)",
             bootstrap::GapInterval::Percentile => "",
         }
     );
@@ -520,6 +572,7 @@ fn assign(
     plan: &Plan,
     folded: &[Vec<Folded>],
     weighted: bool,
+    worst: &[WorstCase],
     ci: &dyn Fn(usize) -> Option<Interval>,
 ) {
     let m = plan.metrics.len();
@@ -565,33 +618,12 @@ fn assign(
                     .iter()
                     .position(|&x| x == metric)
                     .and_then(|mi| folded.get(gi).and_then(|f| f.get(mi)))
-                    .and_then(|&(d, r)| if ratio { r } else { d })
+                    .and_then(|f| if ratio { f.ratio } else { f.difference })
             };
             let between = c.method == crate::disparity::Method::BetweenGroups;
             let f = match k {
                 0..6 if between => gap(of_metric[k / 2], k % 2 == 1),
-                // The worst case of the TPR and FPR gaps, from their two intervals: the
-                // largest difference lies in [max of lowers, max of uppers] (the smallest ratio
-                // in [min, min]) whenever both intervals hold their gap, and the two gaps are
-                // estimated from disjoint rows (label 1 and label 0), hence independently.
-                6 | 8 if between => {
-                    let ratio = k == 8;
-                    gap(Metric::TruePositiveRate, ratio)
-                        .zip(gap(Metric::FalsePositiveRate, ratio))
-                        .map(|(a, b)| {
-                            if ratio {
-                                Interval {
-                                    lower: a.lower.min(b.lower),
-                                    upper: a.upper.min(b.upper),
-                                }
-                            } else {
-                                Interval {
-                                    lower: a.lower.max(b.lower),
-                                    upper: a.upper.max(b.upper),
-                                }
-                            }
-                        })
-                }
+                6 | 8 if between => worst.get(gi).and_then(|w| w[usize::from(k == 8)]),
                 _ => None,
             };
             c.ci =

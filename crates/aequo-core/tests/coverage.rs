@@ -132,6 +132,12 @@ fn scenarios() -> Vec<Scenario> {
             [(c, 1000), (d, 1000)],
         ),
         s("no gap at all, 100 + 100 rows", [(a, 100), (a, 100)]),
+        // Equal TPRs, FPRs 1.5 standard errors apart: where the worst case's interval is
+        // most conservative in the normal model (folded::worst_case_interval).
+        s(
+            "FPR gap only (0.10), 100 + 100 rows",
+            [(a, 100), (pop(0.30, 0.75, 0.25), 100)],
+        ),
     ]
 }
 
