@@ -33,7 +33,7 @@ run() { # label, extra args... : wall from the clock (ms), CPU and peak RSS from
   printf '%-28s wall %7.4f s   cpu %6.3f s   peak RSS %6.1f MB\n' "$label" "$wall" "$cpu" "$(echo "$rss/1024" | bc -l)"
   echo "$wall" > "/tmp/aequo-bench-$label.wall"
 }
-echo "aequo audit of $ROWS rows ($(du -h "$DATA" | cut -f1) Parquet), $(nproc) cores, median of $RUNS runs"
+echo "aequo audit of $ROWS rows ($(du -hL "$DATA" | cut -f1) Parquet), $(nproc) cores, median of $RUNS runs"
 run no-bootstrap --boot 0
 run bootstrap-1000 --boot 1000
 awk -v a="$(cat /tmp/aequo-bench-no-bootstrap.wall)" -v b="$(cat /tmp/aequo-bench-bootstrap-1000.wall)" \
