@@ -860,19 +860,19 @@ fn fused_zero_one(
         });
     }
     // Small dictionaries and tensors, the usual case: fixed-size tables, so every index is
-    // masked into range and the loop has no bounds check.
+    // masked into range and the loop has no bounds check. Larger ones take `run`.
     fn small<const A: usize>(
         builder: &mut TensorBuilder,
         keys: &[&[i32]],
         mults: &[&[usize]],
         y: &[i64],
         p: &[i64],
-    ) -> bool {
+    ) {
         const KEYS: usize = 256;
         const CELLS: usize = 4096;
         let slots = builder.slots();
         if slots * 4 > CELLS || mults.iter().any(|m| m.len() > KEYS) {
-            return false;
+            return run::<A>(builder, keys, mults, y, p);
         }
         let n = y.len().min(p.len());
         let (y, p) = (&y[..n], &p[..n]);
@@ -896,23 +896,12 @@ fn fused_zero_one(
             flat[at & (CELLS - 1)] += 1;
         }
         builder.add_flat(&flat);
-        true
     }
-    let done = match keys.len() {
+    match keys.len() {
         1 => small::<1>(builder, keys, mults, y, p),
         2 => small::<2>(builder, keys, mults, y, p),
         3 => small::<3>(builder, keys, mults, y, p),
         4 => small::<4>(builder, keys, mults, y, p),
-        _ => false,
-    };
-    if done {
-        return true;
-    }
-    match keys.len() {
-        1 => run::<1>(builder, keys, mults, y, p),
-        2 => run::<2>(builder, keys, mults, y, p),
-        3 => run::<3>(builder, keys, mults, y, p),
-        4 => run::<4>(builder, keys, mults, y, p),
         _ => return false,
     }
     true
