@@ -635,8 +635,19 @@ fn assign(
                 6 | 8 if between => worst.get(gi).and_then(|w| w[usize::from(k == 8)]),
                 _ => None,
             };
+            // A criterion built on one metric is that metric's disparity: the same replicates,
+            // read from the disparity's column.
+            let g = &plan.groupings[gi];
+            let column = match k {
+                0..6 => plan
+                    .metrics
+                    .iter()
+                    .position(|&x| x == of_metric[k / 2])
+                    .map(|mi| g.offset_disparities + mi * 6 + method * 2 + k % 2),
+                _ => None,
+            };
             c.ci =
-                f.or_else(|| ci(plan.groupings[gi].offset_criteria + method * CRITERIA.len() + k));
+                f.or_else(|| ci(column.unwrap_or(g.offset_criteria + method * CRITERIA.len() + k)));
         }
     }
     for (rc, cp) in r.reference_comparisons.iter_mut().zip(&plan.comparisons) {
