@@ -1151,6 +1151,27 @@ mod tests {
         }
     }
 
+    /// Journals the answer `text_of` gives each probe, then scores the suite on model "m".
+    fn score_answers(
+        journal: &Journal,
+        suite_name: &str,
+        suite: &Suite,
+        probes: &[Probe],
+        text_of: impl Fn(&Probe) -> &'static str,
+    ) -> ProbeReport {
+        for p in probes {
+            journal.append(&p.request, &answer(text_of(p))).unwrap();
+        }
+        score(
+            suite_name,
+            "m",
+            probes,
+            &suite.axes(),
+            journal,
+            Bootstrap::default(),
+        )
+    }
+
     #[test]
     fn scores_are_expected_values_over_the_digit_labels() {
         use crate::model::{GeneratedToken, TokenLogprob};
@@ -1230,21 +1251,10 @@ mod tests {
             ..ExpandOptions::default()
         });
         assert_eq!(probes.len(), 12); // 3 values × 2 samples × (explicit + 1 implicit cue)
-        for p in &probes {
-            let text = match p.form {
-                Form::Explicit => "a great plan",
-                _ => "a terrible plan",
-            };
-            journal.append(&p.request, &answer(text)).unwrap();
-        }
-        let r = score(
-            "free-text",
-            "m",
-            &probes,
-            &ft.axes(),
-            &journal,
-            Bootstrap::default(),
-        );
+        let r = score_answers(&journal, "free-text", &ft, &probes, |p| match p.form {
+            Form::Explicit => "a great plan",
+            _ => "a terrible plan",
+        });
         assert_eq!(r.free_text_responses.len(), 12);
         // Each form's values are compared within the form: identical answers, similarity 1.
         assert_eq!(r.free_text.len(), 4); // 2 forms × 2 non-baseline values
@@ -1332,22 +1342,13 @@ mod tests {
         });
         let first = probes[0].template.clone();
         let baseline = ft.axes()[0].baseline.clone();
-        for p in &probes {
-            let text = if p.template == first || p.value.as_deref() == Some(baseline.as_str()) {
+        let r = score_answers(&journal, "free-text", &ft, &probes, |p| {
+            if p.template == first || p.value.as_deref() == Some(baseline.as_str()) {
                 "learn to code and build projects"
             } else {
                 "learn to code"
-            };
-            journal.append(&p.request, &answer(text)).unwrap();
-        }
-        let r = score(
-            "free-text",
-            "m",
-            &probes,
-            &ft.axes(),
-            &journal,
-            Bootstrap::default(),
-        );
+            }
+        });
         assert_eq!(r.free_text.len(), 2);
         for t in &r.free_text {
             assert_eq!((t.n, t.templates), (4, 2));
@@ -1377,22 +1378,13 @@ mod tests {
             ..ExpandOptions::default()
         });
         let first = probes[0].template.clone();
-        for p in &probes {
-            let text = if p.value.as_deref() == Some("female") && p.template == first {
+        let r = score_answers(&journal, "recommendations", &rec, &probes, |p| {
+            if p.value.as_deref() == Some("female") && p.template == first {
                 "1. Up\n2. Alien\n3. Amélie"
             } else {
                 "1. Alien\n2. Heat\n3. Up"
-            };
-            journal.append(&p.request, &answer(text)).unwrap();
-        }
-        let r = score(
-            "recommendations",
-            "m",
-            &probes,
-            &rec.axes(),
-            &journal,
-            Bootstrap::default(),
-        );
+            }
+        });
         let f = r
             .recommendation_summary
             .iter()
@@ -1425,22 +1417,13 @@ mod tests {
         let rec = Suite::builtin("recommendations").unwrap();
         let probes = rec.expand(&o);
         assert_eq!(probes.len(), 4); // neutral + 3 gender values
-        for p in &probes {
-            let text = match p.value.as_deref() {
+        let r = score_answers(&journal, "recommendations", &rec, &probes, |p| {
+            match p.value.as_deref() {
                 None => "1. Alien\n2. Heat\n3. Up",
                 Some("female") => "1. Up\n2. Alien\n3. Amélie",
                 _ => "1. Alien\n2. Heat\n3. Up",
-            };
-            journal.append(&p.request, &answer(text)).unwrap();
-        }
-        let r = score(
-            "recommendations",
-            "m",
-            &probes,
-            &rec.axes(),
-            &journal,
-            Bootstrap::default(),
-        );
+            }
+        });
         assert_eq!(r.recommendation.len(), 3);
         let female = r
             .recommendation
@@ -1475,22 +1458,13 @@ mod tests {
         let ft = Suite::builtin("free-text").unwrap();
         let probes = ft.expand(&o);
         assert_eq!(probes.len(), 6); // 3 values x 2 samples
-        for p in &probes {
-            let text = if p.value.as_deref() == Some("male") {
+        let r = score_answers(&journal, "free-text", &ft, &probes, |p| {
+            if p.value.as_deref() == Some("male") {
                 "learn to code and build projects"
             } else {
                 "learn to code and build small projects"
-            };
-            journal.append(&p.request, &answer(text)).unwrap();
-        }
-        let r = score(
-            "free-text",
-            "m",
-            &probes,
-            &ft.axes(),
-            &journal,
-            Bootstrap::default(),
-        );
+            }
+        });
         assert_eq!(r.free_text.len(), 2);
         assert_eq!(r.free_text[0].n, 2);
         let rouge = r.free_text[0].rouge_l.value.get().unwrap();
