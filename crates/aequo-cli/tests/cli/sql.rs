@@ -44,6 +44,25 @@ fn audit(args: &[&str]) -> Json {
     serde_json::from_str(&stdout).unwrap()
 }
 
+/// `aequo audit --sql QUERY --table TABLE` by sex, which must fail: its standard error.
+fn failed(query: &str, table_arg: &str) -> String {
+    let out = aequo(&[
+        "audit",
+        "--sql",
+        query,
+        "--table",
+        table_arg,
+        "--label",
+        "y",
+        "--pred",
+        "p",
+        "--sensitive",
+        "sex",
+    ]);
+    assert!(!out.status.success(), "{query}");
+    text(&out).1
+}
+
 /// Everything but the input's description (which names the query instead of the file).
 fn same_numbers(a: &Json, b: &Json) {
     for key in ["overall", "groupings", "criteria", "tests"] {
@@ -106,21 +125,7 @@ fn statements_that_change_data_are_refused() {
     let t = table(dir.path());
     let table_arg = format!("t={}", t.display());
     for q in ["DROP TABLE t", "INSERT INTO t VALUES ('f','a',1,1)"] {
-        let out = aequo(&[
-            "audit",
-            "--sql",
-            q,
-            "--table",
-            &table_arg,
-            "--label",
-            "y",
-            "--pred",
-            "p",
-            "--sensitive",
-            "sex",
-        ]);
-        let (_, stderr) = text(&out);
-        assert!(!out.status.success(), "{q}");
+        let stderr = failed(q, &table_arg);
         assert!(!stderr.contains("panicked"), "{stderr}");
         let e = stderr.to_lowercase();
         assert!(
@@ -130,20 +135,6 @@ fn statements_that_change_data_are_refused() {
         eprintln!("{q}: {}", stderr.trim());
     }
     // A missing table names itself.
-    let out = aequo(&[
-        "audit",
-        "--sql",
-        "SELECT * FROM t",
-        "--table",
-        "t=/nonexistent/x.csv",
-        "--label",
-        "y",
-        "--pred",
-        "p",
-        "--sensitive",
-        "sex",
-    ]);
-    let (_, stderr) = text(&out);
-    assert!(!out.status.success());
+    let stderr = failed("SELECT * FROM t", "t=/nonexistent/x.csv");
     assert!(stderr.contains("/nonexistent/x.csv"), "{stderr}");
 }
