@@ -556,20 +556,23 @@ fn probe_score_writes_an_html_page() {
     }
     drop(journal);
     let (out, html) = (d.join("r.json"), d.join("r.html"));
-    let mut args = vec!["probe", "score"];
-    args.extend(common);
-    args.extend([
-        "--journal",
-        journal_path.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--html",
-        html.to_str().unwrap(),
-        "--replicates",
-        "50",
-        "--no-encoder",
-    ]);
-    let o = aequo(&args);
+    let score_to = |html: &std::path::Path, replicates: &str| {
+        let mut args = vec!["probe", "score"];
+        args.extend(common);
+        args.extend([
+            "--journal",
+            journal_path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+            "--replicates",
+            replicates,
+            "--no-encoder",
+        ]);
+        aequo(&args)
+    };
+    let o = score_to(&html, "50");
     assert!(o.status.success(), "{:?}", text(&o));
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
@@ -586,20 +589,7 @@ fn probe_score_writes_an_html_page() {
     assert!(!page.contains("src=\"http") && !page.contains("href=\"http"));
     // An unwritable destination is reported, naming it.
     let bad = d.join("no-such-dir").join("r.html");
-    let mut args = vec!["probe", "score"];
-    args.extend(common);
-    args.extend([
-        "--journal",
-        journal_path.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--html",
-        bad.to_str().unwrap(),
-        "--replicates",
-        "10",
-        "--no-encoder",
-    ]);
-    let o = aequo(&args);
+    let o = score_to(&bad, "10");
     assert!(!o.status.success());
     let (_, stderr) = text(&o);
     assert!(
