@@ -1151,6 +1151,16 @@ mod tests {
         }
     }
 
+    /// The suite's probes on the gender axis for model "m", `limit` templates.
+    fn gender_probes(suite: &Suite, limit: usize) -> Vec<Probe> {
+        suite.expand(&ExpandOptions {
+            model: "m".into(),
+            axes: vec!["gender".into()],
+            limit: Some(limit),
+            ..ExpandOptions::default()
+        })
+    }
+
     /// Journals the answer `text_of` gives each probe, then scores the suite on model "m".
     fn score_answers(
         journal: &Journal,
@@ -1334,12 +1344,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(&dir.path().join("j.jsonl")).unwrap();
         let ft = Suite::builtin("free-text").unwrap();
-        let probes = ft.expand(&ExpandOptions {
-            model: "m".into(),
-            axes: vec!["gender".into()],
-            limit: Some(2),
-            ..ExpandOptions::default()
-        });
+        let probes = gender_probes(&ft, 2);
         let first = probes[0].template.clone();
         let baseline = ft.axes()[0].baseline.clone();
         let r = score_answers(&journal, "free-text", &ft, &probes, |p| {
@@ -1371,12 +1376,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(&dir.path().join("j.jsonl")).unwrap();
         let rec = Suite::builtin("recommendations").unwrap();
-        let probes = rec.expand(&ExpandOptions {
-            model: "m".into(),
-            axes: vec!["gender".into()],
-            limit: Some(2),
-            ..ExpandOptions::default()
-        });
+        let probes = gender_probes(&rec, 2);
         let first = probes[0].template.clone();
         let r = score_answers(&journal, "recommendations", &rec, &probes, |p| {
             if p.value.as_deref() == Some("female") && p.template == first {
