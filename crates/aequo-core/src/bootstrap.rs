@@ -184,19 +184,19 @@ impl Replicates {
     /// The replicates of statistic `s` in replicate order (NaN where undefined); `None` when it
     /// was not kept.
     pub fn column(&self, s: usize) -> Option<impl Iterator<Item = f64> + '_> {
+        Some(self.pieces(s)?.into_iter().flatten().copied())
+    }
+
+    /// Statistic `s`'s replicates as each thread's contiguous piece, in replicate order.
+    fn pieces(&self, s: usize) -> Option<Vec<&[f64]>> {
         let k = self.position.get(s).copied().flatten()?;
-        Some(
-            self.parts
-                .iter()
-                .flat_map(move |(r, v)| v[k * r..][..*r].iter().copied()),
-        )
+        Some(self.parts.iter().map(|(r, v)| &v[k * r..][..*r]).collect())
     }
 
     /// The percentile interval of statistic `s`; `None` when it was not kept or more than 5% of
     /// its replicates are undefined.
     pub fn percentile_interval(&self, s: usize, level: f64) -> Option<Interval> {
-        let k = self.position.get(s).copied().flatten()?;
-        let columns: Vec<&[f64]> = self.parts.iter().map(|(r, v)| &v[k * r..][..*r]).collect();
+        let columns = self.pieces(s)?;
         let defined: usize = columns
             .iter()
             .map(|c| c.iter().filter(|x| x.is_finite()).count())
