@@ -329,9 +329,15 @@ fn metric_lanes(metric: Metric, c: &[Lanes; 4], rows: &Lanes) -> Lanes {
     }
     use Metric as M;
     match metric {
-        M::Count | M::BalancedAccuracy => std::array::from_fn(|l| {
+        M::Count => std::array::from_fn(|l| rows[l] as u64 as f64),
+        M::BalancedAccuracy => std::array::from_fn(|l| {
             let conf = Confusion::from_array([c[0][l], c[1][l], c[2][l], c[3][l]]);
-            num(metric.evaluate(&conf, rows[l] as u64))
+            let (positives, negatives) = (conf.positives(), conf.negatives());
+            if positives == 0.0 || negatives == 0.0 {
+                f64::NAN
+            } else {
+                0.5 * (conf.tp / positives + conf.tn / negatives)
+            }
         }),
         M::BaseRate => lanes(c, |x| M::BaseRate.fraction(x)),
         M::SelectionRate => lanes(c, |x| M::SelectionRate.fraction(x)),
@@ -706,6 +712,41 @@ mod tests {
             b.add(&c, y, p, weighted.then_some(0.5 + (i % 3) as f64));
         }
         b.finish().unwrap()
+    }
+
+    /// Every metric on lanes is bit for bit [`Metric::evaluate`], zero denominators included.
+    #[test]
+    fn metric_lanes_are_evaluate_bit_for_bit() {
+        let mut state = 99u64;
+        let mut draw = |zero_often: bool| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let r = state >> 33;
+            if zero_often && r % 3 == 0 {
+                0.0
+            } else {
+                (r % 50) as f64
+            }
+        };
+        for round in 0..200 {
+            let c: [Lanes; 4] =
+                std::array::from_fn(|_| std::array::from_fn(|_| draw(round % 2 == 0)));
+            let rows: Lanes = std::array::from_fn(|l| c[0][l] + c[1][l] + c[2][l] + c[3][l]);
+            for metric in Metric::ALL {
+                let lanes = metric_lanes(metric, &c, &rows);
+                for l in 0..LANES {
+                    let conf = Confusion::from_array([c[0][l], c[1][l], c[2][l], c[3][l]]);
+                    let want = num(metric.evaluate(&conf, rows[l] as u64));
+                    assert!(
+                        want.to_bits() == lanes[l].to_bits()
+                            || (want.is_nan() && lanes[l].is_nan()),
+                        "{metric} lane {l}: {} vs {want}",
+                        lanes[l]
+                    );
+                }
+            }
+        }
     }
 
     /// The fast evaluator must reproduce every point estimate of the audit exactly.
