@@ -296,6 +296,7 @@ fn six_of_extremes(lo: f64, hi: f64, n: usize, overall: f64, reference: Option<f
 
 /// [`six_numbers`] of many replicates at once, one per lane: `column(j)` holds group `j`'s
 /// value in each lane, `groups` of them. The same numbers as [`six_numbers`] lane by lane.
+#[inline(always)]
 pub fn six_numbers_lanes<'a, const L: usize>(
     groups: usize,
     column: impl Fn(usize) -> &'a [f64; L],

@@ -1,4 +1,5 @@
-//! Two settings of glibc's allocator, the only `unsafe` in aequo: calls with plain integer
+//! Two settings of glibc's allocator, one of aequo's two `unsafe` uses (the other calls the
+//! bootstrap's AVX2-compiled evaluator after checking the CPU): calls with plain integer
 //! arguments that change how free memory is kept, never live allocations. No-ops off glibc.
 #![allow(unsafe_code)]
 
