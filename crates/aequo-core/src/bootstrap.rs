@@ -431,35 +431,37 @@ fn tail_quantiles(columns: &[&[f64]], n: usize, q1: f64, q2: f64) -> Option<(f64
         let found = TAILS.with_borrow_mut(|(small, large)| {
             small.clear();
             large.clear();
-            let mut finite = 0;
             // Blocks of at most 64 values into fixed buffers, whose masked indices need no
             // bounds check: each value is written unconditionally and kept when beyond a
-            // threshold (and finite).
+            // threshold (NaN never is; an infinite one sends the column to the heaps).
             let (mut block_small, mut block_large) = ([0.0; 128], [0.0; 128]);
             for column in columns {
                 for block in column.chunks(64) {
                     let (mut ns, mut nl) = (0, 0);
                     for &x in block {
-                        let f = x.is_finite();
-                        finite += usize::from(f);
                         block_small[ns & 127] = x;
-                        ns += usize::from(x < below && f);
+                        ns += usize::from(x < below);
                         block_large[nl & 127] = x;
-                        nl += usize::from(x > above && f);
+                        nl += usize::from(x > above);
                     }
-                    small.extend_from_slice(&block_small[..ns]);
-                    large.extend_from_slice(&block_large[..nl]);
+                    small.extend(block_small[..ns].iter().map(|&x| order_key(x)));
+                    large.extend(block_large[..nl].iter().map(|&x| order_key(x)));
                 }
             }
             let (ns, nl) = (small.len(), large.len());
-            if finite != n || ns < k_small || nl < k_large {
+            let finite: usize = columns
+                .iter()
+                .map(|c| c.iter().filter(|x| x.is_finite()).count())
+                .sum();
+            let infinite = |v: &[u64]| v.iter().any(|&k| !from_order_key(k).is_finite());
+            if finite != n || ns < k_small || nl < k_large || infinite(small) || infinite(large) {
                 return None;
             }
-            // The values of rank i and i + 1 (from 0) in `v`, as `f64::total_cmp` orders them.
-            let pair = |v: &mut [f64], i: usize| {
-                let (_, &mut x, right) = v.select_nth_unstable_by(i, f64::total_cmp);
-                let next = right.iter().copied().min_by(f64::total_cmp).unwrap_or(x);
-                (x, next)
+            // The values of rank i and i + 1 (from 0) in `v`.
+            let pair = |v: &mut [u64], i: usize| {
+                let (_, &mut x, right) = v.select_nth_unstable(i);
+                let next = right.iter().copied().min().unwrap_or(x);
+                (from_order_key(x), from_order_key(next))
             };
             let (x1, y1) = pair(small, lo1);
             // Among the nl largest values, value lo2 of all n is number nl − (n − lo2).
@@ -476,6 +478,25 @@ fn tail_quantiles(columns: &[&[f64]], n: usize, q1: f64, q2: f64) -> Option<(f64
     tail_quantiles_by_heaps(columns, n, (h1, lo1, hi1), (h2, lo2, hi2))
 }
 
+/// An order-preserving map of f64, as `f64::total_cmp` orders them, onto u64.
+fn order_key(x: f64) -> u64 {
+    let b = x.to_bits();
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | 1 << 63
+    }
+}
+
+/// The inverse of [`order_key`].
+fn from_order_key(k: u64) -> f64 {
+    if k >> 63 == 1 {
+        f64::from_bits(k & !(1 << 63))
+    } else {
+        f64::from_bits(!k)
+    }
+}
+
 /// How many of the first values set [`tail_quantiles`]' thresholds.
 const TAIL_SAMPLE: usize = 128;
 /// [`tail_quantiles`]' thresholds: the sample's mean ± this many standard deviations (for normal
@@ -484,7 +505,7 @@ const TAIL_SPREAD: f64 = 1.5;
 
 std::thread_local! {
     /// [`tail_quantiles`]' buffers of filtered values, kept from one statistic to the next.
-    static TAILS: std::cell::RefCell<(Vec<f64>, Vec<f64>)> =
+    static TAILS: std::cell::RefCell<(Vec<u64>, Vec<u64>)> =
         const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
@@ -499,22 +520,7 @@ fn tail_quantiles_by_heaps(
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
     let (k_small, k_large) = (hi1 + 1, n - lo2);
-    // An order-preserving map of f64 (as `total_cmp` orders them) onto u64.
-    let key = |x: f64| {
-        let b = x.to_bits();
-        if b >> 63 == 1 {
-            !b
-        } else {
-            b | 1 << 63
-        }
-    };
-    let value = |k: u64| {
-        if k >> 63 == 1 {
-            f64::from_bits(k & !(1 << 63))
-        } else {
-            f64::from_bits(!k)
-        }
-    };
+    let (key, value) = (order_key, from_order_key);
     // The first values fill both heaps; then a value enters a heap only past its top.
     let fill = k_small.max(k_large);
     let mut first: Vec<u64> = Vec::with_capacity(fill);
