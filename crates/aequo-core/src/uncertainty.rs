@@ -535,8 +535,9 @@ pub(crate) fn attach(t: &CountTensor, r: &mut AuditResult, options: &BootstrapOp
         && plan.groupings.iter().any(|g| g.named.len() == 2);
     let m = plan.metrics.len();
     let weighted = t.is_weighted();
-    // The replicates kept: every statistic that may take a percentile interval, and the group
-    // metrics of two-group groupings (their contrasts give the folded intervals).
+    // The replicates kept: every statistic that may take a percentile interval (the
+    // candidates), and the group metrics of two-group groupings (their contrasts give the folded
+    // intervals).
     let mut keep = vec![false; n];
     let no_folded = vec![Vec::new(); r.groupings.len()];
     {
@@ -546,6 +547,7 @@ pub(crate) fn attach(t: &CountTensor, r: &mut AuditResult, options: &BootstrapOp
             None
         });
     }
+    let candidates: Vec<usize> = (0..n).filter(|&s| keep[s]).collect();
     if options.gaps == bootstrap::GapInterval::Folded {
         for g in &plan.groupings {
             if let [j0, j1] = g.named[..] {
@@ -565,28 +567,29 @@ pub(crate) fn attach(t: &CountTensor, r: &mut AuditResult, options: &BootstrapOp
             plan.compute(rate, rows, out)
         })
     });
-    let folded: Vec<Vec<Folded>> = r
-        .groupings
-        .iter()
-        .zip(&plan.groupings)
-        .map(|(g, gp)| match options.gaps {
-            bootstrap::GapInterval::Folded => folded_cis(g, gp, m, &reps, level),
-            bootstrap::GapInterval::Percentile => Vec::new(),
-        })
-        .collect();
-    let worst: Vec<WorstCase> = folded
-        .iter()
-        .map(|f| worst_case(&plan.metrics, f, level))
-        .collect();
-    // One walk records which statistics take a percentile interval; they are computed across
-    // the threads; a second walk attaches them.
-    let wanted = std::cell::RefCell::new(vec![false; n]);
-    assign(r, &plan, &folded, weighted, &worst, &|s| {
-        wanted.borrow_mut()[s] = true;
-        None
+    // The two-group gaps' intervals (folded, then the worst case) on one thread while the
+    // percentile intervals of every candidate are computed on the others; those a gap's
+    // interval replaces are simply not used.
+    let ((folded, worst), cis) = std::thread::scope(|scope| {
+        let gaps = scope.spawn(|| {
+            let folded: Vec<Vec<Folded>> = r
+                .groupings
+                .iter()
+                .zip(&plan.groupings)
+                .map(|(g, gp)| match options.gaps {
+                    bootstrap::GapInterval::Folded => folded_cis(g, gp, m, &reps, level),
+                    bootstrap::GapInterval::Percentile => Vec::new(),
+                })
+                .collect();
+            let worst: Vec<WorstCase> = folded
+                .iter()
+                .map(|f| worst_case(&plan.metrics, f, level))
+                .collect();
+            (folded, worst)
+        });
+        let cis = reps.percentile_intervals(&candidates, level, options.threads);
+        (gaps.join().expect("gap interval worker panicked"), cis)
     });
-    let wanted: Vec<usize> = (0..n).filter(|&s| wanted.borrow()[s]).collect();
-    let cis = reps.percentile_intervals(&wanted, level, options.threads);
     assign(r, &plan, &folded, weighted, &worst, &|s| cis[s]);
     r.interval_method = format!(
         "{}percentile bootstrap at {}% for {}: {} replicates of the count tensor drawn by the Poisson bootstrap (seed {}){}{}; no interval where over 5% of replicates are undefined",
