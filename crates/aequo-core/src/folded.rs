@@ -258,7 +258,7 @@ pub fn gap_estimate(replicates: &mut Vec<f64>, estimate: f64) -> Option<(f64, f6
 }
 
 /// The standard normal distribution function.
-fn normal_cdf(x: f64) -> f64 {
+pub(crate) fn normal_cdf(x: f64) -> f64 {
     0.5 * erfc(-x / std::f64::consts::SQRT_2)
 }
 

@@ -570,6 +570,7 @@ pub(crate) fn attach(t: &CountTensor, r: &mut AuditResult, options: &BootstrapOp
     // The two-group gaps' intervals (folded, then the worst case) on one thread while the
     // percentile intervals of every candidate are computed on the others; those a gap's
     // interval replaces are simply not used.
+    let fell_back = std::sync::Mutex::new(Vec::new());
     let ((folded, worst), cis) = std::thread::scope(|scope| {
         let gaps = scope.spawn(|| {
             let folded: Vec<Vec<Folded>> = r
@@ -587,10 +588,40 @@ pub(crate) fn attach(t: &CountTensor, r: &mut AuditResult, options: &BootstrapOp
                 .collect();
             (folded, worst)
         });
-        let cis = reps.percentile_intervals(&candidates, level, options.threads);
+        let cis = if options.bca {
+            // BCa where it is defined, the percentile interval (marked) where it is not.
+            let (estimate, acceleration) = jackknife(t, &plan);
+            let bca = |s: usize| reps.bca_interval(s, estimate[s], acceleration[s], level);
+            reps.intervals(&candidates, options.threads, |s| {
+                bca(s).or_else(|| {
+                    let ci = reps.percentile_interval(s, level);
+                    if ci.is_some() {
+                        if let Ok(mut f) = fell_back.lock() {
+                            f.push(s);
+                        }
+                    }
+                    ci
+                })
+            })
+        } else {
+            reps.percentile_intervals(&candidates, level, options.threads)
+        };
         (gaps.join().expect("gap interval worker panicked"), cis)
     });
-    assign(r, &plan, &folded, weighted, &worst, &|s| cis[s]);
+    let mut fell_back = fell_back.into_inner().unwrap_or_default();
+    fell_back.sort_unstable();
+    let used = std::cell::Cell::new((0usize, 0usize));
+    assign(r, &plan, &folded, weighted, &worst, &|s| {
+        let (n, percentile) = used.get();
+        if cis[s].is_some() {
+            used.set((
+                n + 1,
+                percentile + usize::from(fell_back.binary_search(&s).is_ok()),
+            ));
+        }
+        cis[s]
+    });
+    let (used, percentile) = used.get();
     r.interval_method = format!(
         "{}percentile bootstrap at {}% for {}: {} replicates of the count tensor drawn by the Poisson bootstrap (seed {}){}{}; no interval where over 5% of replicates are undefined",
         if weighted { "" } else { "Wilson score interval for group proportions; " },
@@ -608,6 +639,15 @@ pub(crate) fn attach(t: &CountTensor, r: &mut AuditResult, options: &BootstrapOp
             bootstrap::GapInterval::Percentile => "",
         }
     );
+    if options.bca {
+        r.interval_method = r
+            .interval_method
+            .replacen("percentile bootstrap", "BCa bootstrap", 1);
+        r.interval_method.push_str(&format!(
+            "; BCa is the bias-corrected and accelerated interval (Efron 1987): z₀ from the share of replicates below the estimate, ties counting half, and the acceleration from the jackknife, one row deleted from each cell × label × prediction slot{}; where it is undefined (all replicates on one side of the estimate, or a deletion leaves the statistic undefined) the percentile interval stands in: {percentile} of {used}",
+            if weighted { " with the slot's mean weight" } else { "" }
+        ));
+    }
 }
 
 /// Attaches to `r` the interval `ci` gives for each statistic of `plan` that takes one, and the
@@ -693,6 +733,73 @@ fn assign(
             }
         }
     }
+}
+
+/// Every statistic's estimate and its jackknife acceleration, BCa's a = Σ dᵢ³ / (6 (Σ dᵢ²)^{3/2})
+/// with dᵢ = θ̄ − θ₍ᵢ₎ over the rows i, θ₍ᵢ₎ the statistic without row i (Efron 1987, eq. 6.6;
+/// `scipy.stats.bootstrap`'s). On the tensor the rows of one slot (cell × label × prediction)
+/// leave the same θ₍ᵢ₎, so it takes one evaluation per non-empty slot, weighted by its rows,
+/// [`LANES`] at a time. A weighted slot loses its mean weight with the row. NaN where a deletion
+/// leaves the statistic undefined or it does not vary.
+fn jackknife(t: &CountTensor, plan: &Plan) -> (Vec<f64>, Vec<f64>) {
+    let rate: Vec<[f64; 4]> = t
+        .cells()
+        .map(|c| {
+            let x = t.confusion(c);
+            [x.tn, x.fp, x.fn_, x.tp]
+        })
+        .collect();
+    let counts: Vec<[u64; 4]> = t.cells().map(|c| t.counts(c)).collect();
+    let rows: Vec<f64> = counts
+        .iter()
+        .map(|n| n.iter().sum::<u64>() as f64)
+        .collect();
+    let slots: Vec<(usize, usize)> = (0..counts.len())
+        .flat_map(|c| (0..4).map(move |k| (c, k)))
+        .filter(|&(c, k)| counts[c][k] > 0)
+        .collect();
+    let mut block_rate: Vec<[Lanes; 4]> = rate.iter().map(|c| c.map(|x| [x; LANES])).collect();
+    let mut block_rows: Vec<Lanes> = rows.iter().map(|&r| [r; LANES]).collect();
+    let mut out = vec![[f64::NAN; LANES]; plan.len()];
+    plan.compute(&block_rate, &block_rows, &mut out);
+    let estimate: Vec<f64> = out.iter().map(|x| x[0]).collect();
+    // Σ nᵢ eᵢ^p for p = 1, 2, 3 with eᵢ = θ₍ᵢ₎ − θ̂ (shifted by the estimate for accuracy).
+    let mut sums = vec![[0.0f64; 3]; plan.len()];
+    for block in slots.chunks(LANES) {
+        for (l, &(c, k)) in block.iter().enumerate() {
+            block_rate[c][k][l] -= rate[c][k] / counts[c][k] as f64;
+            block_rows[c][l] -= 1.0;
+        }
+        plan.compute(&block_rate, &block_rows, &mut out);
+        for (l, &(c, k)) in block.iter().enumerate() {
+            block_rate[c][k][l] = rate[c][k];
+            block_rows[c][l] = rows[c];
+            let n = counts[c][k] as f64;
+            for (sum, (x, e)) in sums.iter_mut().zip(out.iter().zip(&estimate)) {
+                let d = x[l] - e;
+                sum[0] += n * d;
+                sum[1] += n * d * d;
+                sum[2] += n * d * d * d;
+            }
+        }
+    }
+    let total: f64 = rows.iter().sum();
+    let acceleration = sums
+        .iter()
+        .map(|&[s1, s2, s3]| {
+            // Central moments about the jackknife mean θ̄ = θ̂ + s1 / N; dᵢ = −(eᵢ − s1 / N).
+            let m = s1 / total;
+            let c2 = s2 - total * m * m;
+            let c3 = s3 - 3.0 * m * s2 + 2.0 * total * m * m * m;
+            let a = -c3 / (6.0 * c2.powf(1.5));
+            if c2 > 0.0 && a.is_finite() {
+                a
+            } else {
+                f64::NAN
+            }
+        })
+        .collect();
+    (estimate, acceleration)
 }
 
 /// The plan's statistics on the original counts (for the consistency test).
@@ -788,6 +895,114 @@ mod tests {
         #[cfg(target_arch = "x86_64")]
         if !std::arch::is_x86_feature_detected!("avx2") {
             eprintln!("this CPU has no AVX2: only the portable evaluator was run");
+        }
+    }
+
+    /// Rows of a small audit: (sex, race, label, prediction, weight).
+    fn small_rows() -> Vec<(&'static str, &'static str, bool, bool, f64)> {
+        let mut state = 77u64;
+        (0..150)
+            .map(|i| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let r = (state >> 33) as u32;
+                let sex = if i % 2 == 0 { "f" } else { "m" };
+                let race = ["a", "b", "c"][i % 3];
+                let y = r % 3 == 0;
+                let p = (r >> 4) % 2 == 0 || (y && sex == "f");
+                (sex, race, y, p, 1.0 + f64::from(r % 4))
+            })
+            .collect()
+    }
+
+    fn small_tensor(rows: &[(&str, &str, bool, bool, f64)], weighted: bool) -> CountTensor {
+        let mut b = TensorBuilder::new(vec!["sex".into(), "race".into()], weighted, None).unwrap();
+        for &(sex, race, y, p, w) in rows {
+            let c = [
+                b.code(0, Some(sex)).unwrap(),
+                b.code(1, Some(race)).unwrap(),
+            ];
+            b.add(&c, y, p, weighted.then_some(w));
+        }
+        b.finish().unwrap()
+    }
+
+    /// The acceleration from one evaluation per slot equals the jackknife done row by row, each
+    /// row deleted and the audit rerun (for a weighted audit, rows of one slot with equal
+    /// weights, as the slot's mean weight assumes).
+    #[test]
+    fn slot_jackknife_equals_the_row_by_row_jackknife() {
+        for weighted in [false, true] {
+            let mut rows = small_rows();
+            if weighted {
+                // Equal weights within a slot: the weight depends on the slot only.
+                for r in &mut rows {
+                    r.4 = 1.0 + f64::from(u8::from(r.2)) + 2.0 * f64::from(u8::from(r.3));
+                }
+            }
+            let t = small_tensor(&rows, weighted);
+            let opts = AuditOptions {
+                bootstrap: None,
+                ..AuditOptions::default()
+            };
+            let r = audit(&t, InputSummary::default(), &opts).unwrap();
+            let plan = Plan::new(&t, &r);
+            let (estimate, acceleration) = jackknife(&t, &plan);
+            let m = plan.metrics.len();
+            let sr = plan
+                .metrics
+                .iter()
+                .position(|&x| x == Metric::SelectionRate)
+                .unwrap();
+            let f1 = plan.metrics.iter().position(|&x| x == Metric::F1).unwrap();
+            // (statistic, its value in an audit result)
+            type Read = Box<dyn Fn(&AuditResult) -> f64>;
+            let g = &plan.groupings[0];
+            let checks: Vec<(usize, Read)> = vec![
+                (
+                    g.offset_disparities + sr * 6,
+                    Box::new(move |x: &AuditResult| {
+                        num(x.groupings[0].disparities[sr]
+                            .between_groups
+                            .difference
+                            .value)
+                    }),
+                ),
+                (
+                    g.offset_disparities + f1 * 6 + 3,
+                    Box::new(move |x: &AuditResult| {
+                        num(x.groupings[0].disparities[f1].to_overall.ratio.value)
+                    }),
+                ),
+                (
+                    g.offset_groups + m + f1,
+                    Box::new(
+                        move |x: &AuditResult| num(x.groupings[0].groups[1].metrics[f1].value),
+                    ),
+                ),
+            ];
+            for (s, read) in &checks {
+                assert!((read(&r) - estimate[*s]).abs() < 1e-12);
+                let thetas: Vec<f64> = (0..rows.len())
+                    .map(|i| {
+                        let mut without = rows.clone();
+                        without.remove(i);
+                        let ti = small_tensor(&without, weighted);
+                        read(&audit(&ti, InputSummary::default(), &opts).unwrap())
+                    })
+                    .collect();
+                let mean = thetas.iter().sum::<f64>() / thetas.len() as f64;
+                let d2: f64 = thetas.iter().map(|x| (mean - x).powi(2)).sum();
+                let d3: f64 = thetas.iter().map(|x| (mean - x).powi(3)).sum();
+                let want = d3 / (6.0 * d2.powf(1.5));
+                assert!(
+                    (acceleration[*s] - want).abs() < 1e-9 * want.abs().max(1e-3),
+                    "statistic {s} weighted {weighted}: {} vs {want}",
+                    acceleration[*s]
+                );
+                assert!(want.abs() > 1e-6, "a test case with no skew: {want}");
+            }
         }
     }
 
