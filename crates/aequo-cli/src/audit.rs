@@ -31,6 +31,9 @@ pub enum TaskKind {
 pub enum CiMethod {
     /// Percentile bootstrap (Poisson resampling of the count tensor) for every number.
     Bootstrap,
+    /// Bias-corrected and accelerated (BCa) bootstrap: the same replicates, the acceleration
+    /// from the jackknife over the tensor's slots.
+    Bca,
     /// Wilson score intervals for group proportions only.
     Wilson,
 }
@@ -113,8 +116,9 @@ pub struct AuditArgs {
     /// Confidence level of intervals.
     #[arg(long, default_value_t = 0.95)]
     pub confidence: f64,
-    /// Interval method: percentile bootstrap over the count tensor for every number, or Wilson
-    /// intervals for group proportions only.
+    /// Interval method: percentile bootstrap over the count tensor for every number, its BCa
+    /// variant (bias-corrected and accelerated), or Wilson intervals for group proportions
+    /// only.
     #[arg(long, value_enum, default_value_t = CiMethod::Bootstrap)]
     pub ci: CiMethod,
     /// Interval of the gap between the two groups of a two-level attribute: `folded` (the
@@ -298,8 +302,8 @@ impl AuditArgs {
     fn options(&self) -> anyhow::Result<AuditOptions> {
         let bootstrap = match self.ci {
             CiMethod::Wilson => None,
-            CiMethod::Bootstrap if self.replicates == 0 => None,
-            CiMethod::Bootstrap => Some(BootstrapOptions {
+            CiMethod::Bootstrap | CiMethod::Bca if self.replicates == 0 => None,
+            CiMethod::Bootstrap | CiMethod::Bca => Some(BootstrapOptions {
                 replicates: self.replicates,
                 seed: self.seed,
                 threads: self
@@ -310,6 +314,7 @@ impl AuditArgs {
                     GapMethod::Folded => aequo_core::bootstrap::GapInterval::Folded,
                     GapMethod::Percentile => aequo_core::bootstrap::GapInterval::Percentile,
                 },
+                bca: matches!(self.ci, CiMethod::Bca),
             }),
         };
         let mut o = AuditOptions {
