@@ -806,20 +806,8 @@ fn jackknife(t: &CountTensor, plan: &Plan) -> (Vec<f64>, Vec<f64>) {
 #[cfg(test)]
 pub(crate) fn point_statistics(t: &CountTensor, r: &AuditResult) -> (Vec<f64>, Plan) {
     let plan = Plan::new(t, r);
-    let rate: Vec<[f64; 4]> = t
-        .cells()
-        .map(|c| {
-            let x = t.confusion(c);
-            [x.tn, x.fp, x.fn_, x.tp]
-        })
-        .collect();
-    let rows: Vec<[f64; 4]> = t.cells().map(|c| t.counts(c).map(|k| k as f64)).collect();
-    // Every lane holds the original counts.
-    let rate: Vec<[Lanes; 4]> = rate.iter().map(|c| c.map(|x| [x; LANES])).collect();
-    let rows: Vec<Lanes> = rows.iter().map(|r| [r.iter().sum(); LANES]).collect();
-    let mut out = vec![[f64::NAN; LANES]; plan.len()];
-    plan.compute(&rate, &rows, &mut out);
-    (out.iter().map(|x| x[0]).collect(), plan)
+    let (estimate, _) = jackknife(t, &plan);
+    (estimate, plan)
 }
 
 #[cfg(test)]

@@ -321,6 +321,32 @@ fn german_credit_matches_fairlearn_and_aif360() {
     run_dataset("german");
 }
 
+/// aequo's audit of COMPAS by `attr` (label `two_year_recid`, prediction `decile_score >= 5`,
+/// seed 1) with the interval options `extra`, as JSON.
+fn compas_bootstrap(file: &std::path::Path, attr: &str, extra: &[&str]) -> AuditResult {
+    let file = file.to_str().unwrap();
+    let mut args = vec![
+        "audit",
+        file,
+        "--label",
+        "two_year_recid",
+        "--score",
+        "decile_score",
+        "--threshold",
+        "5",
+        "--sensitive",
+        attr,
+        "--format",
+        "json",
+        "--seed",
+        "1",
+    ];
+    args.extend_from_slice(extra);
+    let out = aequo(&args);
+    assert!(out.status.success(), "{}", text(&out).1);
+    serde_json::from_slice::<AuditResult>(&out.stdout).unwrap()
+}
+
 /// aequo's Poisson bootstrap on the count tensor against Fairlearn's row-resampling bootstrap
 /// (`MetricFrame(n_boot=1000)`) on COMPAS. Both are percentile intervals from 1000 replicates,
 /// so their endpoints differ by Monte-Carlo error: the standard error of a 2.5% quantile from
@@ -342,30 +368,8 @@ fn compas_intervals_agree_with_fairlearns_bootstrap() {
     let mut compared = 0;
     let mut far_compared = 0;
     for attr in ["race", "sex"] {
-        let run = |gaps: &str| {
-            let out = aequo(&[
-                "audit",
-                file.to_str().unwrap(),
-                "--label",
-                "two_year_recid",
-                "--score",
-                "decile_score",
-                "--threshold",
-                "5",
-                "--sensitive",
-                attr,
-                "--format",
-                "json",
-                "--boot",
-                "1000",
-                "--seed",
-                "1",
-                "--gap-interval",
-                gaps,
-            ]);
-            assert!(out.status.success());
-            serde_json::from_slice::<AuditResult>(&out.stdout).unwrap()
-        };
+        let run =
+            |gaps: &str| compas_bootstrap(&file, attr, &["--boot", "1000", "--gap-interval", gaps]);
         // Like for like: Fairlearn's interval of max − min is the percentile interval.
         let r = run("percentile");
         let g = r.grouping(&[attr]).unwrap();
@@ -558,30 +562,7 @@ fn compas_bca_intervals_agree_with_scipy() {
     let file = root.join("data/compas-scores-two-years.csv");
     let (mut worst, mut compared, mut moved): (f64, usize, f64) = (0.0, 0, 0.0);
     for attr in ["race", "sex"] {
-        let run = |ci: &str| {
-            let out = aequo(&[
-                "audit",
-                file.to_str().unwrap(),
-                "--label",
-                "two_year_recid",
-                "--score",
-                "decile_score",
-                "--threshold",
-                "5",
-                "--sensitive",
-                attr,
-                "--format",
-                "json",
-                "--boot",
-                "4000",
-                "--seed",
-                "1",
-                "--ci",
-                ci,
-            ]);
-            assert!(out.status.success(), "{}", text(&out).1);
-            serde_json::from_slice::<AuditResult>(&out.stdout).unwrap()
-        };
+        let run = |ci: &str| compas_bootstrap(&file, attr, &["--boot", "4000", "--ci", ci]);
         let (bca, percentile) = (run("bca"), run("bootstrap"));
         assert!(
             bca.interval_method.contains("BCa"),
