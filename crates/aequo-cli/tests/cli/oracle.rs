@@ -321,6 +321,13 @@ fn german_credit_matches_fairlearn_and_aif360() {
     run_dataset("german");
 }
 
+/// The fixtures' root and the reference JSON at `rel` in it, or `None` (test skipped) without it.
+fn reference(what: &str, rel: &str) -> Option<(std::path::PathBuf, Json)> {
+    let root = fixtures(what, rel)?;
+    let o = serde_json::from_str(&std::fs::read_to_string(root.join(rel)).unwrap()).unwrap();
+    Some((root, o))
+}
+
 /// aequo's audit of COMPAS by `attr` (label `two_year_recid`, prediction `decile_score >= 5`,
 /// seed 1) with the interval options `extra`, as JSON.
 fn compas_bootstrap(file: &std::path::Path, attr: &str, extra: &[&str]) -> AuditResult {
@@ -356,13 +363,9 @@ fn compas_bootstrap(file: &std::path::Path, attr: &str, extra: &[&str]) -> Audit
 /// precision); differences are bootstrap against bootstrap.
 #[test]
 fn compas_intervals_agree_with_fairlearns_bootstrap() {
-    let Some(root) = fixtures("bootstrap comparison", "oracle/compas_bootstrap.json") else {
+    let Some((root, o)) = reference("bootstrap comparison", "oracle/compas_bootstrap.json") else {
         return;
     };
-    let o: Json = serde_json::from_str(
-        &std::fs::read_to_string(root.join("oracle/compas_bootstrap.json")).unwrap(),
-    )
-    .unwrap();
     let file = root.join("data/compas-scores-two-years.csv");
     let mut worst: f64 = 0.0;
     let mut compared = 0;
@@ -552,13 +555,9 @@ fn auc_by_group_matches_scikit_learn() {
 /// It also checks that BCa moved an endpoint somewhere (it is not the percentile interval).
 #[test]
 fn compas_bca_intervals_agree_with_scipy() {
-    let Some(root) = fixtures("BCa comparison", "oracle/compas_bca.json") else {
+    let Some((root, o)) = reference("BCa comparison", "oracle/compas_bca.json") else {
         return;
     };
-    let o: Json = serde_json::from_str(
-        &std::fs::read_to_string(root.join("oracle/compas_bca.json")).unwrap(),
-    )
-    .unwrap();
     let file = root.join("data/compas-scores-two-years.csv");
     let (mut worst, mut compared, mut moved): (f64, usize, f64) = (0.0, 0, 0.0);
     for attr in ["race", "sex"] {
