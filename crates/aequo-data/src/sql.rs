@@ -9,9 +9,25 @@
 //!   and the score's histogram bin,
 //! * whether the weight is missing,
 //!
-//! with `COUNT(*)`, `SUM(w)`, `SUM(w * w)` and the extremes of score and weight. Only built-in
-//! expressions and aggregates are used, because a Ballista executor can only run what its binary
-//! was built with. The result has one row per distinct combination — at most cells × label
+//! with `COUNT(*)`, `SUM(w)`, `SUM(w * w)` and the extremes of score and weight.
+//!
+//! On Ballista only built-in expressions and aggregates are used, because an executor can only
+//! run what its binary was built with: the plan groups by the raw columns as listed. Locally
+//! (the in-process DataFusion engine) the same aggregation groups by one `UInt64` instead, the
+//! scalar function `aequo_key` of [`key`]: each grouping column whose type it can intern
+//! (text, string views, integers, booleans, dictionaries of text or integers) gets a small code
+//! per distinct raw value from an interner shared by the query's partitions, and the codes are
+//! packed into the key. DataFusion's `GROUP BY` over several raw columns (string views
+//! especially) spends most of the query comparing and hashing them; one integer is a cheaper
+//! group. The key is injective, so the groups are exactly the raw plan's: after the query each
+//! key is decoded back into its raw values and the rows are sorted as the raw plan's query sorts
+//! them, so everything below sees the same grouped rows either way. A column of another type is
+//! grouped raw next to the key (with none keyable, the raw plan runs); a column with more
+//! distinct raw values than its field of bits holds stops the keyed query and the raw plan runs
+//! instead — the same result, the same errors (too many levels included), never a truncated
+//! code.
+//!
+//! The result has one row per distinct combination — at most cells × label
 //! values × prediction values × bins, a few thousand — and is turned into the count tensor here,
 //! with the embedded scan's own code: levels are read with the same text conversion, labels and
 //! predictions with the same `Binary` rules (0/1, booleans, `pos_label`, an error for a third

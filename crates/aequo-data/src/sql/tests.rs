@@ -177,7 +177,7 @@ fn batch() -> RecordBatch {
             "p",
             Arc::new(
                 rows.clone()
-                    .map(|i| (pick(i, 19, 37) != 0).then(|| pick(i, 20, 2) as u64))
+                    .map(|i| (pick(i, 19, 37) != 0).then(|| pick(i, 20, 2)))
                     .collect::<UInt64Array>(),
             ),
         ),
