@@ -353,7 +353,8 @@ impl Interner {
         match array.data_type() {
             DataType::Utf8View => {
                 let a = array.as_string_view();
-                let views = a.views();
+                // As long as the keys, so that indexing by a row needs no bounds check.
+                let views = views_of(a, keys.len())?;
                 let mut cache = Cache::new();
                 each_row!(keys, shift, array.nulls(), |i| {
                     let v = views[i];
@@ -432,6 +433,9 @@ impl Interner {
                         &widened
                     }
                 };
+                let values = values.get(..keys.len()).ok_or_else(|| {
+                    DataFusionError::Internal("aequo_key: a column shorter than the batch".into())
+                })?;
                 let nulls = array.nulls().filter(|n| n.null_count() > 0);
                 // Integers within a small range (0/1 outcomes, small category codes) are looked
                 // up by their offset from the batch's smallest value; others through the cache.
@@ -443,7 +447,16 @@ impl Interner {
                         (lo.min(values[i]), hi.max(values[i]))
                     }),
                 };
-                if lo <= hi && hi - lo < 4096 {
+                if lo <= hi && hi - lo <= 1 {
+                    // One or two values, both met (they are the batch's extremes): coded up
+                    // front, and the rows without a branch (0/1 outcomes).
+                    let (c_lo, c_hi) = (self.intern_int(column, lo)?, self.intern_int(column, hi)?);
+                    each_row!(keys, shift, nulls, |i| if values[i] == lo {
+                        c_lo
+                    } else {
+                        c_hi
+                    });
+                } else if lo <= hi && hi - lo < 4096 {
                     let mut table = vec![UNSET; (hi - lo) as usize + 1];
                     each_row!(keys, shift, nulls, |i| {
                         let v = values[i];
@@ -568,6 +581,13 @@ fn words_of(array: &ArrayRef) -> Option<(&[u64], usize)> {
             .as_primitive_opt::<UInt64Type>()
             .map(|a| (a.values().inner().typed_data::<u64>(), 1))
     }
+}
+
+/// A string view array's views, exactly `n` of them.
+fn views_of(array: &arrow_array::StringViewArray, n: usize) -> Result<&[u128]> {
+    array.views().get(..n).ok_or_else(|| {
+        DataFusionError::Internal("aequo_key: a column shorter than the batch".into())
+    })
 }
 
 /// The scalar function `aequo_key(columns…) -> UInt64`, bound to one query's interner. It is
