@@ -9,9 +9,25 @@
 //!   and the score's histogram bin,
 //! * whether the weight is missing,
 //!
-//! with `COUNT(*)`, `SUM(w)`, `SUM(w * w)` and the extremes of score and weight. Only built-in
-//! expressions and aggregates are used, because a Ballista executor can only run what its binary
-//! was built with. The result has one row per distinct combination — at most cells × label
+//! with `COUNT(*)`, `SUM(w)`, `SUM(w * w)` and the extremes of score and weight.
+//!
+//! On Ballista only built-in expressions and aggregates are used, because an executor can only
+//! run what its binary was built with: the plan groups by the raw columns as listed. Locally
+//! (the in-process DataFusion engine) the same aggregation groups by one `UInt64` instead, the
+//! scalar function `aequo_key` of [`key`]: each grouping column whose type it can intern
+//! (text, string views, integers, booleans, dictionaries of text or integers) gets a small code
+//! per distinct raw value from an interner shared by the query's partitions, and the codes are
+//! packed into the key. DataFusion's `GROUP BY` over several raw columns (string views
+//! especially) spends most of the query comparing and hashing them; one integer is a cheaper
+//! group. The key is injective, so the groups are exactly the raw plan's: after the query each
+//! key is decoded back into its raw values and the rows are sorted as the raw plan's query sorts
+//! them, so everything below sees the same grouped rows either way. A column of another type is
+//! grouped raw next to the key (with none keyable, the raw plan runs); a column with more
+//! distinct raw values than its field of bits holds stops the keyed query and the raw plan runs
+//! instead — the same result, the same errors (too many levels included), never a truncated
+//! code.
+//!
+//! The result has one row per distinct combination — at most cells × label
 //! values × prediction values × bins, a few thousand — and is turned into the count tensor here,
 //! with the embedded scan's own code: levels are read with the same text conversion, labels and
 //! predictions with the same `Binary` rules (0/1, booleans, `pos_label`, an error for a third
@@ -30,22 +46,27 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aequo_core::audit::{Dropped, InputSummary};
 use aequo_core::counts::{slot, Attribute, CountsError, Level, DEFAULT_MAX_LEVELS};
 use aequo_core::CountTensor;
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Float64Type, Int32Type, Int64Type};
+use arrow_array::types::{Float64Type, Int32Type, Int64Type, UInt64Type};
 use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::DataType;
-use datafusion::arrow::compute::concat_batches;
+use arrow_schema::{DataType, Field, Schema, SortOptions};
+use datafusion::arrow::compute::{
+    concat_batches, lexsort_to_indices, take_record_batch, SortColumn,
+};
 use datafusion::common::ScalarValue;
+use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
 use datafusion::execution::options::ArrowReadOptions;
 use datafusion::functions::expr_fn::{btrim, isnan};
 use datafusion::functions_aggregate::count::count_all;
 use datafusion::functions_aggregate::expr_fn::{max, min, sum};
+use datafusion::logical_expr::ExprSchemable;
 use datafusion::prelude::{
     cast, col, ident, lit, when, CsvReadOptions, Expr, JsonReadOptions, ParquetReadOptions,
     SQLOptions, SessionContext,
@@ -55,6 +76,10 @@ use crate::error::DataError;
 use crate::format::Format;
 use crate::scan::{OnMissing, Prediction, Scan, ScanSpec, Task};
 use crate::values::{as_text, is_missing_text, At, Binary};
+
+mod key;
+#[cfg(test)]
+mod tests;
 
 /// Which engine runs the query.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,13 +122,28 @@ const QUERY_PATH: &str = "query";
 /// Runs `source`'s query and counts its result according to `spec`, like [`crate::scan`] does
 /// for a file: the same tensor, summary and errors for the same rows.
 pub fn scan_sql(source: &SqlSource, spec: &ScanSpec) -> Result<Scan, DataError> {
+    // A Ballista executor runs only the functions its binary was built with: no `aequo_key`.
+    let grouping = match source.engine {
+        Engine::DataFusion => Grouping::Key,
+        Engine::BallistaStandalone | Engine::BallistaRemote(_) => Grouping::Raw,
+    };
+    scan_sql_grouped(source, spec, grouping).map(|(scan, _)| scan)
+}
+
+/// [`scan_sql`] with the grouping asked for (`Key` only on the local engine), and the grouping
+/// that ran: `Raw` when asked, or when the key could not be used.
+pub(crate) fn scan_sql_grouped(
+    source: &SqlSource,
+    spec: &ScanSpec,
+    grouping: Grouping,
+) -> Result<(Scan, Grouping), DataError> {
     check_supported(spec)?;
     check_engine(&source.engine)?;
     let roles = roles(spec)?;
     let plan = Plan::new(spec, roles);
     // The runtime lives on its own thread so that a caller already inside a tokio runtime (the
     // server) does not hit "cannot start a runtime from within a runtime".
-    let grouped = std::thread::scope(|s| {
+    let (grouped, grouping) = std::thread::scope(|s| {
         s.spawn(|| {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -113,7 +153,7 @@ pub fn scan_sql(source: &SqlSource, spec: &ScanSpec) -> Result<Scan, DataError> 
                     engine: source.engine.name(),
                     message: format!("cannot start the async runtime: {e}"),
                 })?;
-            let out = runtime.block_on(run(source, spec, &plan));
+            let out = runtime.block_on(run(source, spec, &plan, grouping));
             // A standalone Ballista leaves its scheduler and executor tasks behind; do not wait
             // for them.
             runtime.shutdown_timeout(Duration::from_secs(1));
@@ -122,7 +162,7 @@ pub fn scan_sql(source: &SqlSource, spec: &ScanSpec) -> Result<Scan, DataError> 
         .join()
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })?;
-    count(source, spec, &plan, grouped.as_slice())
+    count(source, spec, &plan, grouped.as_slice()).map(|scan| (scan, grouping))
 }
 
 fn check_supported(spec: &ScanSpec) -> Result<(), DataError> {
@@ -388,7 +428,8 @@ async fn run(
     source: &SqlSource,
     spec: &ScanSpec,
     plan: &Plan,
-) -> Result<Option<RecordBatch>, DataError> {
+    grouping: Grouping,
+) -> Result<(Option<RecordBatch>, Grouping), DataError> {
     let engine = source.engine.name();
     // A remote context connects lazily: an unreachable scheduler shows up at the first query.
     let fail = |e: DataFusionError| {
@@ -466,21 +507,19 @@ async fn run(
         select.push(numeric_expr(w, &types[2], "weight", &spec.na_values)?.alias("w"));
     }
 
-    let mut keys: Vec<String> = (0..plan.attributes.len())
-        .map(|i| format!("a{i}"))
+    // The grouping columns in order, each by its name in the result and its expression.
+    let mut keys: Vec<(String, Expr)> = (0..plan.attributes.len())
+        .map(|i| (format!("a{i}"), col(format!("a{i}"))))
         .collect();
-    keys.push("y".into());
-    let mut group: Vec<Expr> = keys.iter().map(col).collect();
+    keys.push(("y".into(), col("y")));
     let mut aggregates = vec![count_all().unalias().alias("n")];
+    // For the integer key: the number of values of a score bin (null aside).
+    let mut bins = None;
     match plan.threshold {
-        None => {
-            keys.push("p".into());
-            group.push(col("p"));
-        }
+        None => keys.push(("p".into(), col("p"))),
         Some(t) => {
             // A null score gives a null decision: the missing-score rows.
-            keys.push("d".into());
-            group.push(col("s").gt_eq(lit(t)).alias("d"));
+            keys.push(("d".into(), col("s").gt_eq(lit(t))));
             if let Some(edges) = &plan.score_edges {
                 // The bin is the number of edges at or below the score, which is what
                 // `partition_point` finds among ascending edges.
@@ -489,42 +528,176 @@ async fn run(
                     .map(|e| cast(col("s").gt_eq(lit(*e)), DataType::Int32))
                     .reduce(|a, b| a + b)
                     .unwrap_or_else(|| lit(0i32));
-                keys.push("b".into());
-                group.push(bin.alias("b"));
+                keys.push(("b".into(), bin));
+                bins = Some(edges.len() + 1);
             }
             aggregates.push(min(col("s")).alias("smin"));
             aggregates.push(max(col("s")).alias("smax"));
         }
     }
     if spec.weight.is_some() {
-        keys.push("wmissing".into());
-        group.push(col("w").is_null().alias("wmissing"));
+        keys.push(("wmissing".into(), col("w").is_null()));
         aggregates.push(sum(col("w")).alias("sw"));
         aggregates.push(sum(col("w") * col("w")).alias("sw2"));
         aggregates.push(min(col("w")).alias("wmin"));
         aggregates.push(max(col("w")).alias("wmax"));
     }
+    let input = input.select(select).map_err(fail)?;
+    if grouping == Grouping::Key {
+        match keyed(&input, &keys, bins, &aggregates, plan.attributes.len()).await {
+            Keyed::Done(out) => return out.map(|b| (b, Grouping::Key)).map_err(fail),
+            // A column with more distinct values than its field: the raw plan counts it (or
+            // fails) as if the key had never been tried.
+            Keyed::Overflowed | Keyed::NoKey => {}
+        }
+    }
+    let group: Vec<Expr> = keys.iter().map(|(k, e)| e.clone().alias(k)).collect();
     // Sorted, so that the groups are read in the same order on every run and engine: which of
     // several bad values an error names does not depend on the engine's partitioning.
-    let order = keys.iter().map(|k| col(k).sort(true, false)).collect();
+    let order = keys.iter().map(|(k, _)| col(k).sort(true, false)).collect();
     let batches = input
-        .select(select)
-        .and_then(|df| df.aggregate(group, aggregates))
+        .aggregate(group, aggregates)
         .and_then(|df| df.sort(order))
         .map_err(fail)?
         .collect()
         .await
         .map_err(fail)?;
-    match batches.as_slice() {
+    one_batch(&batches)
+        .map(|b| (b, Grouping::Raw))
+        .map_err(fail)
+}
+
+/// Which `GROUP BY` a local query ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Grouping {
+    /// By the integer key of [`key`] (with any column it cannot hold, raw, next to it).
+    Key,
+    /// By the raw columns: Ballista's plan, and the local fallback.
+    Raw,
+}
+
+/// The outcome of the keyed plan.
+enum Keyed {
+    Done(Result<Option<RecordBatch>, DataFusionError>),
+    Overflowed,
+    NoKey,
+}
+
+/// The results' batches as one (none without rows).
+fn one_batch(batches: &[RecordBatch]) -> Result<Option<RecordBatch>, DataFusionError> {
+    match batches {
         [] => Ok(None),
         [one] => Ok(Some(one.clone())),
-        [first, ..] => concat_batches(&first.schema(), &batches)
-            .map(Some)
-            .map_err(|e| DataError::Sql {
-                engine,
-                message: e.to_string(),
-            }),
+        [first, ..] => Ok(Some(concat_batches(&first.schema(), batches)?)),
     }
+}
+
+/// The local plan: `GROUP BY aequo_key(…)` (and any column the key cannot hold), then the key
+/// decoded back into the raw columns and the rows sorted as the raw plan's query sorts them.
+async fn keyed(
+    input: &DataFrame,
+    keys: &[(String, Expr)],
+    bins: Option<usize>,
+    aggregates: &[Expr],
+    attributes: usize,
+) -> Keyed {
+    let mut candidates = Vec::with_capacity(keys.len());
+    for (i, (name, e)) in keys.iter().enumerate() {
+        let Ok(data_type) = e.get_type(input.schema()) else {
+            // Let the raw plan report it.
+            return Keyed::NoKey;
+        };
+        candidates.push(key::Candidate {
+            name: name.clone(),
+            data_type,
+            attribute: i < attributes,
+            values: (name == "b").then_some(bins).flatten(),
+        });
+    }
+    let fields = key::layout(&candidates);
+    if fields.is_empty() {
+        return Keyed::NoKey;
+    }
+    let interner = Arc::new(key::Interner::new(fields));
+    let keyed_names: Vec<&str> = interner.fields().iter().map(|f| f.name.as_str()).collect();
+    let arguments = keys
+        .iter()
+        .filter(|(k, _)| keyed_names.contains(&k.as_str()))
+        .map(|(_, e)| e.clone())
+        .collect();
+    let mut group = vec![key::KeyFunction::udf(Arc::clone(&interner))
+        .call(arguments)
+        .alias(KEY)];
+    group.extend(
+        keys.iter()
+            .filter(|(k, _)| !keyed_names.contains(&k.as_str()))
+            .map(|(k, e)| e.clone().alias(k)),
+    );
+    let collected = match input.clone().aggregate(group, aggregates.to_vec()) {
+        Ok(df) => df.collect().await,
+        Err(e) => Err(e),
+    };
+    let batches = match collected {
+        Ok(b) => b,
+        Err(_) if interner.overflowed() => return Keyed::Overflowed,
+        Err(e) => return Keyed::Done(Err(e)),
+    };
+    Keyed::Done(decode(&interner, keys, &batches))
+}
+
+/// The name of the key in the grouped result.
+const KEY: &str = "aequo_key";
+
+/// The keyed plan's result with the key replaced by the raw columns it stands for, sorted by
+/// the raw grouping columns as the raw plan's query sorts them (ascending, nulls last).
+fn decode(
+    interner: &key::Interner,
+    keys: &[(String, Expr)],
+    batches: &[RecordBatch],
+) -> Result<Option<RecordBatch>, DataFusionError> {
+    let Some(batch) = one_batch(batches)? else {
+        return Ok(None);
+    };
+    let key = batch
+        .column_by_name(KEY)
+        .and_then(|k| k.as_primitive_opt::<UInt64Type>())
+        .ok_or_else(|| DataFusionError::Internal("the grouped result has no key".into()))?;
+    let decoded = interner.decode(key)?;
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for (f, column) in interner.fields().iter().zip(decoded) {
+        fields.push(Field::new(
+            f.name.as_str(),
+            column.data_type().clone(),
+            true,
+        ));
+        columns.push(column);
+    }
+    let schema = batch.schema();
+    for (f, column) in schema.fields().iter().zip(batch.columns()) {
+        if f.name() != KEY {
+            fields.push(f.as_ref().clone());
+            columns.push(Arc::clone(column));
+        }
+    }
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
+    let order = keys
+        .iter()
+        .map(|(k, _)| {
+            let values = batch.column_by_name(k).cloned().ok_or_else(|| {
+                DataFusionError::Internal(format!("the grouped result has no column {k}"))
+            })?;
+            Ok(SortColumn {
+                values,
+                options: Some(SortOptions {
+                    descending: false,
+                    nulls_first: false,
+                }),
+            })
+        })
+        .collect::<Result<Vec<_>, DataFusionError>>()?;
+    let indices = lexsort_to_indices(&order, None)?;
+    Ok(Some(take_record_batch(&batch, &indices)?))
 }
 
 /// The embedded scan's errors about a value, without the row (a grouped result has none).

@@ -1,0 +1,430 @@
+//! The local plan's integer key against the raw `GROUP BY` (Ballista's plan) on the same rows:
+//! the same tensor, summary and errors, whichever types the columns have.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::types::Int32Type;
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Date32Array, DictionaryArray, Float64Array, Int32Array,
+    Int64Array, LargeStringArray, RecordBatch, StringArray, StringViewArray, UInt16Array,
+    UInt64Array,
+};
+use arrow_schema::{DataType, Field, Schema};
+
+use super::key::{layout, Candidate, Interner};
+use super::{scan_sql_grouped, Engine, Grouping, SqlSource};
+use crate::error::DataError;
+use crate::scan::{OnMissing, Prediction, Scan, ScanSpec};
+
+const ROWS: usize = 24_000;
+/// Files the rows are split into: several partitions, so that several threads share the
+/// interner.
+const FILES: usize = 4;
+
+/// A deterministic stream of pseudo-random numbers.
+fn mix(i: usize, salt: u64) -> u64 {
+    let mut x = (i as u64 ^ salt.rotate_left(17)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^= x >> 29;
+    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^ (x >> 32)
+}
+
+/// Text values: short (inline in a string view) and long, two spellings of one level (`a`,
+/// `" a"`), the empty string, and nulls.
+const TEXTS: [Option<&str>; 8] = [
+    Some("a"),
+    Some(" a"),
+    Some("b"),
+    Some("a value longer than twelve bytes"),
+    Some("another value longer than twelve"),
+    Some(""),
+    None,
+    Some("twelve bytes"),
+];
+
+fn text(i: usize, salt: u64) -> Option<&'static str> {
+    TEXTS[(mix(i, salt) % TEXTS.len() as u64) as usize]
+}
+
+fn batch() -> RecordBatch {
+    let rows = 0..ROWS;
+    let pick = |i: usize, salt: u64, n: u64| mix(i, salt) % n;
+    let dict_values = StringArray::from(vec![Some("x"), None, Some("y z"), Some("x2")]);
+    let dict_keys: Int32Array = rows
+        .clone()
+        .map(|i| (pick(i, 4, 9) != 0).then(|| pick(i, 5, 4) as i32))
+        .collect();
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        (
+            "g_text",
+            Arc::new(rows.clone().map(|i| text(i, 1)).collect::<StringArray>()),
+        ),
+        (
+            "g_view",
+            Arc::new(
+                rows.clone()
+                    .map(|i| text(i, 2))
+                    .collect::<StringViewArray>(),
+            ),
+        ),
+        (
+            "g_large",
+            Arc::new(
+                rows.clone()
+                    .map(|i| text(i, 3))
+                    .collect::<LargeStringArray>(),
+            ),
+        ),
+        (
+            "g_dict",
+            Arc::new(
+                DictionaryArray::<Int32Type>::try_new(dict_keys, Arc::new(dict_values)).unwrap(),
+            ),
+        ),
+        (
+            "g_int",
+            Arc::new(
+                rows.clone()
+                    .map(|i| (pick(i, 6, 11) != 0).then(|| pick(i, 7, 7) as i32 - 3))
+                    .collect::<Int32Array>(),
+            ),
+        ),
+        (
+            "g_uint",
+            Arc::new(
+                rows.clone()
+                    .map(|i| Some(pick(i, 8, 5) as u16 * 1000))
+                    .collect::<UInt16Array>(),
+            ),
+        ),
+        (
+            "g_bool",
+            Arc::new(
+                rows.clone()
+                    .map(|i| (pick(i, 9, 13) != 0).then(|| pick(i, 10, 2) == 1))
+                    .collect::<BooleanArray>(),
+            ),
+        ),
+        (
+            // A wide range (not the small-range table) of 20 values.
+            "g_big",
+            Arc::new(
+                rows.clone()
+                    .map(|i| Some((pick(i, 11, 20) as i64 - 10) << 40))
+                    .collect::<Int64Array>(),
+            ),
+        ),
+        (
+            // 1500 values: more than a narrow field holds.
+            "g_many",
+            Arc::new(
+                rows.clone()
+                    .map(|i| Some(pick(i, 12, 1500) as i64))
+                    .collect::<Int64Array>(),
+            ),
+        ),
+        (
+            // 10,001 values: one more level than an attribute may have.
+            "g_id",
+            Arc::new(
+                rows.clone()
+                    .map(|i| Some(format!("id{}", i % 10_001)))
+                    .collect::<StringArray>(),
+            ),
+        ),
+        (
+            "g_float",
+            Arc::new(
+                rows.clone()
+                    .map(|i| Some(pick(i, 13, 4) as f64 / 2.0))
+                    .collect::<Float64Array>(),
+            ),
+        ),
+        (
+            "g_date",
+            Arc::new(
+                rows.clone()
+                    .map(|i| Some(pick(i, 14, 3) as i32))
+                    .collect::<Date32Array>(),
+            ),
+        ),
+        (
+            "y",
+            Arc::new(
+                rows.clone()
+                    .map(|i| (pick(i, 15, 31) != 0).then(|| pick(i, 16, 2) as i64))
+                    .collect::<Int64Array>(),
+            ),
+        ),
+        (
+            "y_text",
+            Arc::new(
+                rows.clone()
+                    .map(|i| Some(if pick(i, 17, 2) == 1 { "yes" } else { " no" }))
+                    .collect::<StringArray>(),
+            ),
+        ),
+        (
+            "y_float",
+            Arc::new(
+                rows.clone()
+                    .map(|i| Some(pick(i, 18, 2) as f64))
+                    .collect::<Float64Array>(),
+            ),
+        ),
+        (
+            "p",
+            Arc::new(
+                rows.clone()
+                    .map(|i| (pick(i, 19, 37) != 0).then(|| pick(i, 20, 2)))
+                    .collect::<UInt64Array>(),
+            ),
+        ),
+        (
+            "p_bool",
+            Arc::new(
+                rows.clone()
+                    .map(|i| (pick(i, 21, 41) != 0).then(|| pick(i, 22, 2) == 1))
+                    .collect::<BooleanArray>(),
+            ),
+        ),
+        (
+            "p_float",
+            Arc::new(
+                rows.clone()
+                    .map(|i| Some(pick(i, 23, 2) as f64))
+                    .collect::<Float64Array>(),
+            ),
+        ),
+        (
+            "score",
+            Arc::new(
+                rows.clone()
+                    .map(|i| (pick(i, 24, 43) != 0).then(|| pick(i, 25, 21) as f64 / 20.0))
+                    .collect::<Float64Array>(),
+            ),
+        ),
+        (
+            // Integer-valued, so that sums are exact in any order.
+            "w",
+            Arc::new(
+                rows.clone()
+                    .map(|i| (pick(i, 26, 47) != 0).then(|| (1 + pick(i, 27, 3)) as f64))
+                    .collect::<Float64Array>(),
+            ),
+        ),
+    ];
+    let schema = Schema::new(
+        columns
+            .iter()
+            .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
+            .collect::<Vec<_>>(),
+    );
+    RecordBatch::try_new(
+        Arc::new(schema),
+        columns.into_iter().map(|(_, a)| a).collect(),
+    )
+    .unwrap()
+}
+
+/// The rows as Arrow IPC files (which keep every column's type as it is) in a directory.
+fn write(dir: &Path) -> std::path::PathBuf {
+    let batch = batch();
+    let table = dir.join("t");
+    std::fs::create_dir(&table).unwrap();
+    let per_file = ROWS.div_ceil(FILES);
+    for f in 0..FILES {
+        let part = batch.slice(f * per_file, per_file.min(ROWS - f * per_file));
+        let file = std::fs::File::create(table.join(format!("part-{f}.arrow"))).unwrap();
+        let mut w = arrow_ipc::writer::FileWriter::try_new(file, &part.schema()).unwrap();
+        // Batches of 1000 rows: many calls of the key function per partition.
+        for start in (0..part.num_rows()).step_by(1000) {
+            w.write(&part.slice(start, 1000.min(part.num_rows() - start)))
+                .unwrap();
+        }
+        w.finish().unwrap();
+    }
+    table
+}
+
+fn spec(sensitive: &[&str], label: &str, prediction: &str) -> ScanSpec {
+    let mut s = ScanSpec::new(
+        label,
+        Prediction::Column(prediction.into()),
+        sensitive.iter().map(|s| (*s).to_owned()).collect(),
+    );
+    s.on_missing = OnMissing::Drop;
+    s
+}
+
+/// The scan by the local plan, which grouping it ran, and the scan by the raw plan.
+fn both(
+    table: &Path,
+    query: &str,
+    spec: &ScanSpec,
+) -> (Result<(Scan, Grouping), DataError>, Result<Scan, DataError>) {
+    let source = SqlSource {
+        tables: vec![("t".into(), table.to_owned())],
+        query: query.into(),
+        engine: Engine::DataFusion,
+    };
+    let keyed = scan_sql_grouped(&source, spec, Grouping::Key);
+    let raw = scan_sql_grouped(&source, spec, Grouping::Raw).map(|(scan, grouping)| {
+        assert_eq!(grouping, Grouping::Raw);
+        scan
+    });
+    (keyed, raw)
+}
+
+/// Asserts that both plans count the same, and that the local one ran `expected`.
+fn assert_same(table: &Path, query: &str, spec: &ScanSpec, expected: Grouping) -> Scan {
+    let (keyed, raw) = both(table, query, spec);
+    let (keyed, grouping) = keyed.unwrap();
+    let raw = raw.unwrap();
+    assert_eq!(grouping, expected);
+    assert_eq!(keyed.tensor, raw.tensor);
+    assert_eq!(keyed.summary, raw.summary);
+    assert_eq!(keyed.score_range, raw.score_range);
+    assert!(keyed.summary.rows_used > 0);
+    keyed
+}
+
+#[test]
+fn text_columns_of_every_kind_count_the_same_as_the_raw_group_by() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = write(dir.path());
+    let spec = spec(&["g_text", "g_view", "g_large", "g_dict"], "y", "p");
+    let scan = assert_same(&table, "SELECT * FROM t", &spec, Grouping::Key);
+    // Nulls, the empty string and " a" ~ "a" are read as the embedded scan reads them.
+    assert!(scan.summary.missing_sensitive.iter().all(|(_, n)| *n > 0));
+    assert!(!scan.summary.dropped.is_empty());
+}
+
+#[test]
+fn integer_boolean_and_text_outcomes_count_the_same_as_the_raw_group_by() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = write(dir.path());
+    let mut s = spec(&["g_int", "g_uint", "g_bool", "g_big"], "y_text", "p_bool");
+    s.pos_label = Some("yes".into());
+    s.pred_pos_label = Some("true".into());
+    assert_same(&table, "SELECT * FROM t", &s, Grouping::Key);
+}
+
+#[test]
+fn a_score_with_threshold_bins_weights_and_a_where_clause() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = write(dir.path());
+    let mut s = spec(&["g_view", "g_int"], "y", "p");
+    s.prediction = Prediction::Score {
+        column: "score".into(),
+        threshold: 0.5,
+    };
+    s.score_bins = Some(vec![0.25, 0.5, 0.75]);
+    s.weight = Some("w".into());
+    s.extra = vec![crate::scan::ExtraColumn {
+        name: "g_dict".into(),
+        bins: None,
+    }];
+    let scan = assert_same(
+        &table,
+        "SELECT * FROM t WHERE g_uint <> 3000",
+        &s,
+        Grouping::Key,
+    );
+    assert!(scan.score_range.is_some());
+}
+
+#[test]
+fn columns_of_other_types_are_grouped_raw_next_to_the_key_or_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = write(dir.path());
+    // A float and a date attribute beside a keyed text one.
+    let s = spec(&["g_float", "g_text", "g_date"], "y", "p");
+    assert_same(&table, "SELECT * FROM t", &s, Grouping::Key);
+    // Nothing the key can hold: the raw plan.
+    let s = spec(&["g_float", "g_date"], "y_float", "p_float");
+    assert_same(&table, "SELECT * FROM t", &s, Grouping::Raw);
+}
+
+#[test]
+fn a_column_with_more_values_than_its_field_falls_back_to_the_raw_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = write(dir.path());
+    // Five wide attributes share 52 bits, 10 bits (1023 values) each, and g_many has 1500.
+    let s = spec(&["g_text", "g_many", "g_dict", "g_int", "g_uint"], "y", "p");
+    assert_same(&table, "SELECT * FROM t", &s, Grouping::Raw);
+    // Alone, it fits its field.
+    let s = spec(&["g_many"], "y", "p");
+    assert_same(&table, "SELECT * FROM t", &s, Grouping::Key);
+}
+
+#[test]
+fn too_many_levels_is_the_same_error_with_and_without_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = write(dir.path());
+    // Outcomes without nulls, so that no row (and no level) is dropped. g_id alone is keyed at
+    // 20 bits; among six wide attributes at 10 bits it overflows, and the raw plan runs.
+    for sensitive in [
+        vec!["g_id"],
+        vec!["g_text", "g_id", "g_view", "g_large", "g_int", "g_uint"],
+    ] {
+        let s = spec(&sensitive, "y_float", "p_float");
+        let (keyed, raw) = both(&table, "SELECT * FROM t", &s);
+        let keyed = keyed.map(|_| ()).unwrap_err().to_string();
+        let raw = raw.map(|_| ()).unwrap_err().to_string();
+        assert_eq!(keyed, raw);
+        assert!(
+            keyed.contains("g_id") && keyed.contains("10000 distinct"),
+            "{keyed}"
+        );
+    }
+}
+
+/// Every batch's keys decode back into its rows' values, and one interner gives the same keys
+/// to the same rows in batches of any size.
+#[test]
+fn keys_decode_into_the_values_they_were_made_from() {
+    let batch = batch();
+    let names = [
+        "g_view", "g_big", "y", "p", "g_text", "g_dict", "g_bool", "g_int",
+    ];
+    let arrays: Vec<ArrayRef> = names
+        .iter()
+        .map(|n| Arc::clone(batch.column_by_name(n).unwrap()))
+        .collect();
+    let candidates: Vec<Candidate> = names
+        .iter()
+        .zip(&arrays)
+        .map(|(n, a)| Candidate {
+            name: (*n).to_owned(),
+            data_type: a.data_type().clone(),
+            attribute: n.starts_with("g_"),
+            values: None,
+        })
+        .collect();
+    let fields = layout(&candidates);
+    assert_eq!(fields.len(), names.len(), "every column is keyed");
+    let interner = Interner::new(fields);
+    let mut all = Vec::new();
+    for size in [200, 5000, ROWS] {
+        let mut keys = Vec::new();
+        for start in (0..ROWS).step_by(size) {
+            let len = size.min(ROWS - start);
+            let part: Vec<ArrayRef> = arrays.iter().map(|a| a.slice(start, len)).collect();
+            keys.extend(interner.keys(&part).unwrap());
+        }
+        all.push(keys);
+    }
+    assert_eq!(all[0], all[1]);
+    assert_eq!(all[0], all[2]);
+    let keys = UInt64Array::from(all.swap_remove(0));
+    let decoded = interner.decode(&keys).unwrap();
+    for ((name, original), decoded) in names.iter().zip(&arrays).zip(&decoded) {
+        let want = match original.data_type() {
+            DataType::Dictionary(_, v) => arrow_cast::cast(original, v).unwrap(),
+            _ => Arc::clone(original),
+        };
+        assert_eq!(want.as_ref(), decoded.as_ref(), "column {name}");
+    }
+}
