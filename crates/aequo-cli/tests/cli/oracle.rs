@@ -328,6 +328,15 @@ fn reference(what: &str, rel: &str) -> Option<(std::path::PathBuf, Json)> {
     Some((root, o))
 }
 
+/// The records of a reference JSON about attribute `attr`.
+fn records_of<'a>(o: &'a Json, attr: &'a str) -> impl Iterator<Item = &'a Json> + 'a {
+    o["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(move |x| x["attribute"] == attr)
+}
+
 /// aequo's audit of COMPAS by `attr` (label `two_year_recid`, prediction `decile_score >= 5`,
 /// seed 1) with the interval options `extra`, as JSON.
 fn compas_bootstrap(file: &std::path::Path, attr: &str, extra: &[&str]) -> AuditResult {
@@ -382,12 +391,7 @@ fn compas_intervals_agree_with_fairlearns_bootstrap() {
         // interval over-covers (BENCHMARKS.md, coverage).
         let folded = run("folded");
         let gf = folded.grouping(&[attr]).unwrap();
-        for rec in o["records"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|x| x["attribute"] == attr)
-        {
+        for rec in records_of(&o, attr) {
             let m = Metric::from_id(rec["metric"].as_str().unwrap()).unwrap();
             let (lo, hi) = (
                 rec["lower"].as_f64().unwrap(),
@@ -580,12 +584,7 @@ fn compas_bca_intervals_agree_with_scipy() {
                 .ci
                 .unwrap()
         };
-        for rec in o["records"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|x| x["attribute"] == attr)
-        {
+        for rec in records_of(&o, attr) {
             let m = Metric::from_id(rec["metric"].as_str().unwrap()).unwrap();
             let group = rec["group"].as_str().unwrap();
             let sd = rec["standard_error"].as_f64().unwrap();
