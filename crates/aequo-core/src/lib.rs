@@ -23,6 +23,7 @@ pub mod inequality;
 pub mod interval;
 pub mod metric;
 pub mod multiclass;
+pub mod poisson;
 pub mod regression;
 pub mod score;
 pub mod subgroup;
