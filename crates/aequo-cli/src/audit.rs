@@ -194,7 +194,7 @@ pub struct AuditArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
-    /// Write the output here instead of to stdout.
+    /// Write the output here instead of to stdout (`-`: stdout).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// No status messages.

@@ -7,9 +7,14 @@ use aequo_core::AuditResult;
 use anyhow::Context;
 use clap::ValueEnum;
 
-/// Writes `text` to `out`, or to stdout when `out` is `None`.
+/// `out`, except that `-` means stdout (`None`), as for most command-line tools.
+fn destination(out: Option<&Path>) -> Option<&Path> {
+    out.filter(|p| p.as_os_str() != "-")
+}
+
+/// Writes `text` to `out`, or to stdout when `out` is `None` or `-`.
 pub fn emit(text: &str, out: Option<&Path>, quiet: bool) -> anyhow::Result<()> {
-    match out {
+    match destination(out) {
         Some(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)
@@ -57,7 +62,7 @@ pub enum OutputFormat {
     Html,
 }
 
-/// Renders an audit result in `format` to `out` (or stdout).
+/// Renders an audit result in `format` to `out` (or stdout: `None` or `-`).
 pub fn render(
     result: &AuditResult,
     format: OutputFormat,
@@ -72,7 +77,7 @@ pub fn render(
             out,
             quiet,
         ),
-        OutputFormat::Md => match out {
+        OutputFormat::Md => match destination(out) {
             None => emit(
                 &aequo_report::markdown(result, &aequo_report::MarkdownOptions::default()).markdown,
                 None,

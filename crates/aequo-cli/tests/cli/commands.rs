@@ -1,5 +1,7 @@
 //! The commands' behaviour: synth writes what it says, demo runs end to end, outputs parse.
 
+use std::process::Command;
+
 use crate::{aequo, text};
 
 #[test]
@@ -119,6 +121,17 @@ fn json_output_round_trips_and_table_is_readable() {
         stdout.contains("Criteria (between groups") && stdout.contains("female × Black"),
         "{stdout}"
     );
+    // --out - is stdout, as for most tools: the same bytes, and no file named "-".
+    let mut dash = json_args.clone();
+    dash.extend(["--out", "-"]);
+    let o_dash = Command::new(env!("CARGO_BIN_EXE_aequo"))
+        .args(&dash)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(o_dash.status.success());
+    assert_eq!(o_dash.stdout, o1.stdout);
+    assert!(!dir.path().join("-").exists());
     // --out writes the file and says so
     let out = dir.path().join("r/audit.json");
     json_args.extend(["--out", out.to_str().unwrap()]);
