@@ -11,12 +11,14 @@
 //! plan's.
 //!
 //! Per batch, each column is read through a small direct-mapped cache (a string view's 16 bytes,
-//! an integer's 8), so that the interner's lock is taken only for a value the batch has not met
-//! yet. A column that meets more distinct values than its field holds makes the function fail
+//! an integer's 8; integers of two values or a small range through cheaper means), so that the
+//! interner's lock is taken only for a value the batch has not met yet, and the keys are made a
+//! chunk of rows at a time, all columns in turn ([`Interner::keys`]). A column that meets more distinct values than its field holds makes the function fail
 //! and sets [`Interner::overflowed`]; the caller then runs the raw `GROUP BY` instead, which gives
 //! the same result (or the same error, such as too many levels) as if the key had never been
 //! tried.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,9 +27,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int64Type, UInt64Type};
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, Int64Array, PrimitiveArray, StringArray, UInt32Array,
-    UInt64Array,
+    Array, ArrayRef, BooleanArray, Int64Array, PrimitiveArray, StringArray, StringViewArray,
+    UInt32Array, UInt64Array,
 };
+use arrow_buffer::bit_iterator::BitIndexIterator;
+use arrow_buffer::NullBuffer;
 use arrow_schema::DataType;
 use datafusion::arrow::compute::{cast, take};
 use datafusion::error::{DataFusionError, Result};
@@ -35,30 +39,12 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
-/// `keys[i] |= code << shift` for every row `i` that is not null, `code` being the expression
-/// `$code` of `$i` (a macro rather than a function taking a closure, so that the loop is one
-/// piece of code with the lookup inlined).
-macro_rules! each_row {
-    ($keys:expr, $shift:expr, $nulls:expr, |$i:ident| $code:expr) => {
-        match $nulls.filter(|n| n.null_count() > 0) {
-            None => {
-                for ($i, k) in $keys.iter_mut().enumerate() {
-                    *k |= u64::from($code) << $shift;
-                }
-            }
-            Some(n) => {
-                for $i in n.valid_indices() {
-                    $keys[$i] |= u64::from($code) << $shift;
-                }
-            }
-        }
-    };
-}
-
 /// The code of a null.
 const NULL: u32 = 0;
-/// An empty cache slot or dictionary entry not looked up yet.
+/// A dictionary entry not looked up yet.
 const UNSET: u32 = u32::MAX;
+/// A table entry not looked up yet: no shifted code, a field being at most [`MAX_BITS`] wide.
+const UNSET_KEY: u64 = u64::MAX;
 /// The widest field of an attribute: about a million distinct raw values.
 const MAX_BITS: u32 = 20;
 /// The narrowest field worth keying an attribute with (1023 distinct raw values); an attribute
@@ -276,8 +262,8 @@ impl Interner {
     /// A string not in the batch's cache.
     #[cold]
     #[inline(never)]
-    fn miss_text(&self, column: usize, value: &str, view: u128, cache: &mut Cache) -> Result<u32> {
-        let c = self.intern_text(column, value)?;
+    fn miss_text(&self, column: usize, value: &str, view: u128, cache: &mut Cache) -> Result<u64> {
+        let c = u64::from(self.intern_text(column, value)?) << self.fields[column].shift;
         cache.put(view, c);
         Ok(c)
     }
@@ -285,8 +271,8 @@ impl Interner {
     /// An integer not in the batch's cache.
     #[cold]
     #[inline(never)]
-    fn miss_int(&self, column: usize, value: u64, cache: &mut Cache) -> Result<u32> {
-        let c = self.intern_int(column, value)?;
+    fn miss_int(&self, column: usize, value: u64, cache: &mut Cache) -> Result<u64> {
+        let c = u64::from(self.intern_int(column, value)?) << self.fields[column].shift;
         cache.put(u128::from(value), c);
         Ok(c)
     }
@@ -332,38 +318,146 @@ impl Interner {
         })
     }
 
-    /// The keys of a batch's rows, `arrays` being the key's columns, coded column by column.
+    /// The keys of a batch's rows, `arrays` being the key's columns.
+    ///
+    /// The rows are keyed [`CHUNK`] at a time, every column's codes ored in turn into the
+    /// chunk's keys, which stay in the first-level cache; column by column over the whole
+    /// batch, every column's pass read and wrote the batch's keys (64 KiB at DataFusion's 8192
+    /// rows) in the second-level cache.
     ///
     /// (Reading all the columns of a row together, through a batch-local table from the row's
     /// string views and integers to its part of the key, was tried: one probe per row instead
     /// of one per column, but gathering the row's words cost more than it saved.)
     pub(super) fn keys(&self, arrays: &[ArrayRef]) -> Result<Vec<u64>> {
         let n = arrays.first().map_or(0, |a| a.len());
-        let mut keys = vec![0u64; n];
-        for (column, array) in arrays.iter().enumerate() {
-            self.fill(column, array, &mut keys)?;
+        if arrays.iter().any(|a| a.len() != n) {
+            return Err(DataFusionError::Internal(
+                "aequo_key: columns of different lengths".into(),
+            ));
+        }
+        let mut readers = arrays
+            .iter()
+            .enumerate()
+            .map(|(column, array)| self.reader(column, array))
+            .collect::<Result<Vec<_>>>()?;
+        let mut keys = Vec::with_capacity(n);
+        let mut chunk = [0u64; CHUNK];
+        let mut start = 0;
+        while start < n {
+            let out = &mut chunk[..CHUNK.min(n - start)];
+            out.fill(0);
+            for reader in &mut readers {
+                reader.fill(self, start, out)?;
+            }
+            keys.extend_from_slice(out);
+            start += out.len();
         }
         Ok(keys)
     }
 
-    /// Ors column `column`'s codes for `array` into `keys`.
-    fn fill(&self, column: usize, array: &ArrayRef, keys: &mut [u64]) -> Result<()> {
+    /// How column `column`'s codes are read from `array`, a batch's rows.
+    fn reader<'a>(&self, column: usize, array: &'a ArrayRef) -> Result<Reader<'a>> {
         let shift = self.fields[column].shift;
-        let put = |keys: &mut [u64], i: usize, code: u32| keys[i] |= u64::from(code) << shift;
+        let nulls = array.nulls().filter(|n| n.null_count() > 0).cloned();
+        // The first row with a value, whose code seeds a cache (so that no slot is ever empty).
+        let first = match &nulls {
+            None if array.is_empty() => return Ok(Reader::Null),
+            None => 0,
+            Some(n) => match n.valid_indices().next() {
+                Some(i) => i,
+                // All null: every code is NULL's, 0.
+                None => return Ok(Reader::Null),
+            },
+        };
         match array.data_type() {
             DataType::Utf8View => {
-                let a = array.as_string_view();
-                // As long as the keys, so that indexing by a row needs no bounds check.
-                let views = views_of(a, keys.len())?;
-                let mut cache = Cache::new();
-                each_row!(keys, shift, array.nulls(), |i| {
-                    let v = views[i];
-                    match cache.get(v) {
-                        Some(c) => c,
-                        None => self.miss_text(column, a.value(i), v, &mut cache)?,
-                    }
-                });
+                let array = array.as_string_view();
+                let code = u64::from(self.intern_text(column, array.value(first))?) << shift;
+                Ok(Reader::Views {
+                    column,
+                    array,
+                    nulls,
+                    cache: Cache::seeded(array.views()[first], code),
+                })
             }
+            t if t.is_integer() => {
+                let values = match integers_of(array) {
+                    Some(values) => Cow::Borrowed(values),
+                    None => Cow::Owned(self.widen(column, array)?),
+                };
+                self.integer_reader(column, values, nulls, first)
+            }
+            _ => Ok(Reader::Codes(self.codes(column, array)?)),
+        }
+    }
+
+    /// The reader of integers (as `u64` bits), by how far apart the batch's values are.
+    fn integer_reader<'a>(
+        &self,
+        column: usize,
+        values: Cow<'a, [u64]>,
+        nulls: Option<NullBuffer>,
+        first: usize,
+    ) -> Result<Reader<'a>> {
+        let shift = self.fields[column].shift;
+        let code = |v: u64| -> Result<u64> { Ok(u64::from(self.intern_int(column, v)?) << shift) };
+        // The bits in which the values differ: those set in some value (`any`) and clear in
+        // some other (not in `all`). Or and and vectorise; a minimum and maximum (u64
+        // comparisons, which SSE2 has not) compiled to branches that a random 0/1 column
+        // mispredicted half the time.
+        let (any, all) = match &nulls {
+            None => values
+                .iter()
+                .fold((0, u64::MAX), |(any, all), &v| (any | v, all & v)),
+            Some(n) => n.valid_indices().fold((0, u64::MAX), |(any, all), i| {
+                (any | values[i], all & values[i])
+            }),
+        };
+        let differ = any ^ all;
+        if differ.count_ones() <= 1 {
+            // One value (`all` = `any`), or two that differ in one bit (0/1 outcomes): both
+            // are met, so both are coded up front, and the rows take one or the other without
+            // a branch.
+            let low = code(all)?;
+            let high = if differ == 0 { low } else { code(any)? };
+            Ok(Reader::Two {
+                values,
+                nulls,
+                low_value: all,
+                codes: [low, high],
+            })
+        } else if differ < 4096 {
+            // Every value is `all` with some of the `differ` bits set: a table by `v ^ all`,
+            // filled as the values are met (so that only met values are interned).
+            let size = usize::try_from(differ + 1)
+                .expect("below 4097")
+                .next_power_of_two();
+            Ok(Reader::Table {
+                column,
+                values,
+                nulls,
+                base: all,
+                table: vec![UNSET_KEY; size],
+            })
+        } else {
+            let seed = code(values[first])?;
+            Ok(Reader::Integers {
+                column,
+                cache: Cache::seeded(u128::from(values[first]), seed),
+                values,
+                nulls,
+            })
+        }
+    }
+
+    /// Column `column`'s codes, shifted into its field, for a type read row by row through the
+    /// array (text, booleans, dictionaries): the batch's codes worked out up front, then ored
+    /// into each chunk's keys.
+    fn codes(&self, column: usize, array: &ArrayRef) -> Result<Vec<u64>> {
+        let shift = self.fields[column].shift;
+        let mut keys = vec![0u64; array.len()];
+        let put = |keys: &mut [u64], i: usize, code: u32| keys[i] |= u64::from(code) << shift;
+        match array.data_type() {
             DataType::Utf8 | DataType::LargeUtf8 => {
                 let texts: Box<dyn Iterator<Item = Option<&str>>> =
                     if *array.data_type() == DataType::Utf8 {
@@ -387,14 +481,14 @@ impl Interner {
                         },
                     };
                     last = Some((v, code));
-                    put(keys, i, code);
+                    put(&mut keys, i, code);
                 }
             }
             DataType::Boolean => {
                 let a = array.as_boolean();
                 for i in 0..a.len() {
                     if a.is_valid(i) {
-                        put(keys, i, 1 + u32::from(a.value(i)));
+                        put(&mut keys, i, 1 + u32::from(a.value(i)));
                     }
                 }
             }
@@ -421,60 +515,7 @@ impl Interner {
                             )))
                         }
                     };
-                    put(keys, i, code);
-                }
-            }
-            t if t.is_integer() => {
-                let widened;
-                let values: &[u64] = match words_of(array) {
-                    Some((values, 1)) => values,
-                    _ => {
-                        widened = self.widen(column, array)?;
-                        &widened
-                    }
-                };
-                let values = values.get(..keys.len()).ok_or_else(|| {
-                    DataFusionError::Internal("aequo_key: a column shorter than the batch".into())
-                })?;
-                let nulls = array.nulls().filter(|n| n.null_count() > 0);
-                // Integers within a small range (0/1 outcomes, small category codes) are looked
-                // up by their offset from the batch's smallest value; others through the cache.
-                let (lo, hi) = match nulls {
-                    None => values
-                        .iter()
-                        .fold((u64::MAX, 0), |(lo, hi), &v| (lo.min(v), hi.max(v))),
-                    Some(n) => n.valid_indices().fold((u64::MAX, 0), |(lo, hi), i| {
-                        (lo.min(values[i]), hi.max(values[i]))
-                    }),
-                };
-                if lo <= hi && hi - lo <= 1 {
-                    // One or two values, both met (they are the batch's extremes): coded up
-                    // front, and the rows without a branch (0/1 outcomes).
-                    let (c_lo, c_hi) = (self.intern_int(column, lo)?, self.intern_int(column, hi)?);
-                    each_row!(keys, shift, nulls, |i| if values[i] == lo {
-                        c_lo
-                    } else {
-                        c_hi
-                    });
-                } else if lo <= hi && hi - lo < 4096 {
-                    let mut table = vec![UNSET; (hi - lo) as usize + 1];
-                    each_row!(keys, shift, nulls, |i| {
-                        let v = values[i];
-                        let slot = &mut table[(v - lo) as usize];
-                        if *slot == UNSET {
-                            *slot = self.intern_int(column, v)?;
-                        }
-                        *slot
-                    });
-                } else {
-                    let mut cache = Cache::new();
-                    each_row!(keys, shift, nulls, |i| {
-                        let v = values[i];
-                        match cache.get(u128::from(v)) {
-                            Some(c) => c,
-                            None => self.miss_int(column, v, &mut cache)?,
-                        }
-                    });
+                    put(&mut keys, i, code);
                 }
             }
             t => {
@@ -483,7 +524,7 @@ impl Interner {
                 )))
             }
         }
-        Ok(())
+        Ok(keys)
     }
 
     /// The raw values of each keyed column for `keys`: the columns of the raw `GROUP BY`.
@@ -530,20 +571,169 @@ impl Interner {
     }
 }
 
-/// A batch's direct-mapped cache from a value's bits (a string view, an integer) to its code.
-/// Within one array, equal views mean equal strings (an inline string's view is its bytes; a
-/// longer one's names its buffer and offset), so a hit is always right; unequal views of equal
-/// strings only cost a lookup in the interner.
+/// Rows keyed together (see [`Interner::keys`]): their keys take 8 KiB.
+const CHUNK: usize = 1024;
+
+/// `keys[i] |= code` for every row `i` of a chunk that is not null, `code` being the expression
+/// `$code` of the row's index in the chunk `$i` and its value `$v` (of `$values`, the chunk's
+/// values); `$nulls` are the whole batch's, the chunk starting at its row `$start`. A macro
+/// rather than a function taking a closure, so that the loop is one piece of code with the
+/// lookup inlined.
+macro_rules! each_row {
+    ($keys:expr, $values:expr, $start:expr, $nulls:expr, |$i:ident, $v:ident| $code:expr) => {
+        match $nulls {
+            None => {
+                for ($i, (k, &$v)) in $keys.iter_mut().zip($values).enumerate() {
+                    *k |= $code;
+                }
+            }
+            Some(n) => {
+                let valid = BitIndexIterator::new(n.validity(), n.offset() + $start, $keys.len());
+                for $i in valid {
+                    let $v = $values[$i];
+                    $keys[$i] |= $code;
+                }
+            }
+        }
+    };
+}
+
+/// How one column's codes are read from a batch, chunk by chunk; the codes are shifted into
+/// the column's field.
+enum Reader<'a> {
+    /// Every row null: nothing to or in (NULL's code is 0).
+    Null,
+    /// String views, looked up in a cache.
+    Views {
+        column: usize,
+        array: &'a StringViewArray,
+        nulls: Option<NullBuffer>,
+        cache: Cache,
+    },
+    /// Integers of at most two values, `low_value`'s code `codes[0]` and the other's `codes[1]`.
+    Two {
+        values: Cow<'a, [u64]>,
+        nulls: Option<NullBuffer>,
+        low_value: u64,
+        codes: [u64; 2],
+    },
+    /// Integers that differ from `base` in a few low bits: their codes by `v ^ base`
+    /// ([`UNSET_KEY`] until met).
+    Table {
+        column: usize,
+        values: Cow<'a, [u64]>,
+        nulls: Option<NullBuffer>,
+        base: u64,
+        table: Vec<u64>,
+    },
+    /// Other integers, looked up in a cache.
+    Integers {
+        column: usize,
+        values: Cow<'a, [u64]>,
+        nulls: Option<NullBuffer>,
+        cache: Cache,
+    },
+    /// The batch's codes, worked out up front ([`Interner::codes`]).
+    Codes(Vec<u64>),
+}
+
+impl Reader<'_> {
+    /// Ors the codes of the batch's rows `start..start + keys.len()` into `keys`.
+    fn fill(&mut self, interner: &Interner, start: usize, keys: &mut [u64]) -> Result<()> {
+        let rows = start..start + keys.len();
+        match self {
+            Reader::Null => {}
+            Reader::Views {
+                column,
+                array,
+                nulls,
+                cache,
+            } => {
+                let views = &array.views()[rows];
+                each_row!(keys, views, start, nulls, |i, v| match cache.get(v) {
+                    Some(c) => c,
+                    None => interner.miss_text(*column, array.value(start + i), v, cache)?,
+                });
+            }
+            Reader::Two {
+                values,
+                nulls,
+                low_value,
+                codes,
+            } => {
+                let (low, [c_low, c_high]) = (*low_value, *codes);
+                let values = &values[rows];
+                each_row!(keys, values, start, nulls, |_i, v| if v == low {
+                    c_low
+                } else {
+                    c_high
+                });
+            }
+            Reader::Table {
+                column,
+                values,
+                nulls,
+                base,
+                table,
+            } => {
+                // A power of two above every `v ^ base`: the mask only spares a bounds check.
+                let mask = table.len() - 1;
+                let values = &values[rows];
+                each_row!(keys, values, start, nulls, |_i, v| {
+                    let slot = &mut table[(v ^ *base) as usize & mask];
+                    if *slot == UNSET_KEY {
+                        *slot = u64::from(interner.intern_int(*column, v)?)
+                            << interner.fields[*column].shift;
+                    }
+                    *slot
+                });
+            }
+            Reader::Integers {
+                column,
+                values,
+                nulls,
+                cache,
+            } => {
+                let values = &values[rows];
+                each_row!(
+                    keys,
+                    values,
+                    start,
+                    nulls,
+                    |_i, v| match cache.get(u128::from(v)) {
+                        Some(c) => c,
+                        None => interner.miss_int(*column, v, cache)?,
+                    }
+                );
+            }
+            Reader::Codes(codes) => {
+                for (k, c) in keys.iter_mut().zip(&codes[rows]) {
+                    *k |= c;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A batch's direct-mapped cache from a value's bits (a string view, an integer) to its code,
+/// shifted into its field. Within one array, equal views mean equal strings (an inline
+/// string's view is its bytes; a longer one's names its buffer and offset), so a hit is always
+/// right; unequal views of equal strings only cost a lookup in the interner.
+///
+/// Every slot holds a real entry from the start (the batch's first value, [`Cache::seeded`]),
+/// so that a lookup is one comparison of the bits, with no test for an empty slot.
 struct Cache {
-    slots: Vec<(u128, u32)>,
+    slots: Box<[(u128, u64); Cache::SLOTS]>,
 }
 
 impl Cache {
     const BITS: u32 = 8;
+    const SLOTS: usize = 1 << Self::BITS;
 
-    fn new() -> Cache {
+    fn seeded(value: u128, code: u64) -> Cache {
         Cache {
-            slots: vec![(0, UNSET); 1 << Self::BITS],
+            slots: Box::new([(value, code); Self::SLOTS]),
         }
     }
 
@@ -554,40 +744,26 @@ impl Cache {
     }
 
     #[inline]
-    fn get(&self, v: u128) -> Option<u32> {
+    fn get(&self, v: u128) -> Option<u64> {
         let (k, c) = self.slots[Self::slot(v)];
-        (k == v && c != UNSET).then_some(c)
+        (k == v).then_some(c)
     }
 
     #[inline]
-    fn put(&mut self, v: u128, code: u32) {
+    fn put(&mut self, v: u128, code: u64) {
         self.slots[Self::slot(v)] = (v, code);
     }
 }
 
-/// A column's rows as words that tell its values apart within the batch, when that is cheap:
-/// a string view's two (its 16 bytes), a 64-bit integer's one; `None` with nulls or another
-/// type.
-fn words_of(array: &ArrayRef) -> Option<(&[u64], usize)> {
-    if array.null_count() > 0 {
-        return None;
-    }
-    if let Some(a) = array.as_string_view_opt() {
-        Some((a.views().inner().typed_data::<u64>(), 2))
-    } else if let Some(a) = array.as_primitive_opt::<Int64Type>() {
-        Some((a.values().inner().typed_data::<u64>(), 1))
+/// A 64-bit integer column's values as `u64` bits, without a copy; `None` for another type.
+fn integers_of(array: &ArrayRef) -> Option<&[u64]> {
+    if let Some(a) = array.as_primitive_opt::<Int64Type>() {
+        Some(a.values().inner().typed_data::<u64>())
     } else {
         array
             .as_primitive_opt::<UInt64Type>()
-            .map(|a| (a.values().inner().typed_data::<u64>(), 1))
+            .map(|a| a.values().inner().typed_data::<u64>())
     }
-}
-
-/// A string view array's views, exactly `n` of them.
-fn views_of(array: &arrow_array::StringViewArray, n: usize) -> Result<&[u128]> {
-    array.views().get(..n).ok_or_else(|| {
-        DataFusionError::Internal("aequo_key: a column shorter than the batch".into())
-    })
 }
 
 /// The scalar function `aequo_key(columns…) -> UInt64`, bound to one query's interner. It is

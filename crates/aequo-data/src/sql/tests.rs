@@ -428,3 +428,100 @@ fn keys_decode_into_the_values_they_were_made_from() {
         assert_eq!(want.as_ref(), decoded.as_ref(), "column {name}");
     }
 }
+
+/// The keys are made a chunk of rows at a time: batches of lengths around the chunk's (1024
+/// rows), with nulls on both sides of its boundaries, get the keys that their rows get one by
+/// one, and decode back into their values. The columns take every way of reading codes: string
+/// views (inline and not, more distinct values than the cache has slots), integers of two
+/// values, of one, of a small range and of a wide one (with values other than their own in the
+/// null slots), an all-null column, and text read up front.
+#[test]
+fn keys_are_the_same_across_the_chunks_of_a_batch() {
+    let rows = 3 * 1024 + 1;
+    // Nulls at the ends of chunks, at the starts of the next ones, and scattered.
+    let null = |i: usize| i % 1024 == 1023 || i % 1024 == 0 && i > 0 || mix(i, 30) % 7 == 0;
+    let valid = |i: usize| !null(i);
+    let nulls = || arrow_buffer::NullBuffer::from((0..rows).map(valid).collect::<Vec<_>>());
+    let view: ArrayRef = Arc::new(
+        (0..rows)
+            .map(|i| {
+                valid(i).then(|| match mix(i, 31) % 3 {
+                    0 => format!("v{}", mix(i, 32) % 300),
+                    1 => format!("a longer value, number {}", mix(i, 33) % 5),
+                    _ => "x".to_owned(),
+                })
+            })
+            .collect::<StringViewArray>(),
+    );
+    // Values other than 0 and 1 in the null slots, which must not be read.
+    let two: ArrayRef = Arc::new(Int64Array::new(
+        (0..rows)
+            .map(|i| {
+                if valid(i) {
+                    (mix(i, 34) % 2) as i64
+                } else {
+                    99
+                }
+            })
+            .collect(),
+        Some(nulls()),
+    ));
+    let one: ArrayRef = Arc::new(Int64Array::new(
+        (0..rows).map(|i| if valid(i) { 7 } else { -1 }).collect(),
+        Some(nulls()),
+    ));
+    let small: ArrayRef = Arc::new(
+        (0..rows)
+            .map(|i| valid(i).then(|| (mix(i, 35) % 5) as u16 * 1000))
+            .collect::<UInt16Array>(),
+    );
+    let wide: ArrayRef = Arc::new(
+        (0..rows)
+            .map(|i| Some(mix(i, 36) % 300 * 0x1_0000_0001))
+            .collect::<UInt64Array>(),
+    );
+    let all_null: ArrayRef = Arc::new(StringViewArray::from(vec![None::<&str>; rows]));
+    let text: ArrayRef = Arc::new(
+        (0..rows)
+            .map(|i| valid(i).then(|| format!("t{}", mix(i, 37) % 4)))
+            .collect::<StringArray>(),
+    );
+    let arrays = [view, two, one, small, wide, all_null, text];
+    let candidates: Vec<Candidate> = arrays
+        .iter()
+        .enumerate()
+        .map(|(i, a)| Candidate {
+            name: format!("c{i}"),
+            data_type: a.data_type().clone(),
+            // The integers of one or two values as outcomes (fields of 6 bits), so that all
+            // fit in the key.
+            attribute: !matches!(i, 1 | 2),
+            values: None,
+        })
+        .collect();
+    let fields = layout(&candidates);
+    assert_eq!(fields.len(), arrays.len(), "every column is keyed");
+    let interner = Interner::new(fields);
+    let one_by_one: Vec<u64> = (0..rows)
+        .flat_map(|i| {
+            let row: Vec<ArrayRef> = arrays.iter().map(|a| a.slice(i, 1)).collect();
+            interner.keys(&row).unwrap()
+        })
+        .collect();
+    for len in [1, 1023, 1024, 1025, 2 * 1024 + 1, rows] {
+        for start in [0, rows - len] {
+            let part: Vec<ArrayRef> = arrays.iter().map(|a| a.slice(start, len)).collect();
+            let keys = interner.keys(&part).unwrap();
+            assert_eq!(
+                keys,
+                one_by_one[start..start + len],
+                "{len} rows from row {start}"
+            );
+        }
+    }
+    let decoded = interner.decode(&UInt64Array::from(one_by_one)).unwrap();
+    for (i, (original, decoded)) in arrays.iter().zip(&decoded).enumerate() {
+        let want = arrow_cast::cast(original, decoded.data_type()).unwrap();
+        assert_eq!(want.as_ref(), decoded.as_ref(), "column {i}");
+    }
+}
