@@ -304,6 +304,9 @@ fn folded_tail_quantile(theta: f64, beta: f64) -> f64 {
 #[derive(Debug, Clone, Copy)]
 struct WorstCaseTest {
     c: [f64; 2],
+    /// Read by [`coverage`](Self::coverage) (the tests'); the search takes the upper ends'
+    /// part from its [`NullSet`].
+    #[cfg_attr(not(test), allow(dead_code))]
     e: [f64; 2],
 }
 
@@ -361,8 +364,9 @@ impl Shares {
     /// whose least favourable point of the null set {|δ₁| = t, |δ₂| ≤ t} ∪ {|δ₁| ≤ t,
     /// |δ₂| = t} has coverage ≥ `level`.
     fn calibrated(&self, level: f64) -> WorstCaseTest {
+        let null = NullSet::new(self.tau, self.e);
         let full = self.test(1.0);
-        if full.worst_coverage(self.tau) >= level {
+        if full.worst_coverage(&null) >= level {
             return full;
         }
         let (mut lo, mut hi) = (KAPPA_MIN, 1.0);
@@ -370,7 +374,7 @@ impl Shares {
         for _ in 0..10 {
             let mid = 0.5 * (lo + hi);
             let test = self.test(mid);
-            if test.worst_coverage(self.tau) >= level {
+            if test.worst_coverage(&null) >= level {
                 lo = mid;
                 best = test;
             } else {
@@ -393,26 +397,68 @@ impl Shares {
     }
 }
 
+/// The points of the null set of t searched for the least favourable one
+/// ([`WorstCaseTest::NUISANCE_POINTS`] per branch: |δ₁| = t, |δ₂| = u·t, then |δ₁| = u·t,
+/// |δ₂| = t, in standard errors), each with the branch whose gap is at t, and the part of the
+/// coverage the upper ends take there, P(x₁ < e₁) P(x₂ < e₂), which κ does not change.
+struct NullSet {
+    tau: [f64; 2],
+    points: Vec<(usize, [f64; 2])>,
+    upper_ends: Vec<f64>,
+}
+
+impl NullSet {
+    fn new(tau: [f64; 2], e: [f64; 2]) -> NullSet {
+        let n = WorstCaseTest::NUISANCE_POINTS;
+        let points: Vec<(usize, [f64; 2])> = (0..n)
+            .flat_map(|k| {
+                let u = k as f64 / (n - 1) as f64;
+                [(0, [tau[0], u * tau[1]]), (1, [u * tau[0], tau[1]])]
+            })
+            .collect();
+        let upper_ends = points
+            .iter()
+            .map(|(_, a)| folded_cdf(e[0], a[0]) * folded_cdf(e[1], a[1]))
+            .collect();
+        NullSet {
+            tau,
+            points,
+            upper_ends,
+        }
+    }
+}
+
 impl WorstCaseTest {
     /// Number of points per branch of the null set searched for the least favourable one.
     const NUISANCE_POINTS: usize = 25;
 
     /// The probability that the test accepts t when the gaps are (a₁, a₂) standard errors:
     /// P(x₁ ≤ c₁) P(x₂ ≤ c₂) − P(x₁ < e₁) P(x₂ < e₂) (the estimates are independent, eᵢ ≤ cᵢ).
+    #[cfg(test)]
     fn coverage(&self, a: [f64; 2]) -> f64 {
         folded_cdf(self.c[0], a[0]) * folded_cdf(self.c[1], a[1])
             - folded_cdf(self.e[0], a[0]) * folded_cdf(self.e[1], a[1])
     }
 
-    /// The smallest coverage over the null set of t.
-    fn worst_coverage(&self, tau: [f64; 2]) -> f64 {
-        let n = Self::NUISANCE_POINTS;
-        (0..n)
-            .flat_map(|k| {
-                let u = k as f64 / (n - 1) as f64;
-                [[tau[0], u * tau[1]], [u * tau[0], tau[1]]]
+    /// The smallest coverage over the null set of t: [`coverage`](Self::coverage) at each of
+    /// its points, the upper ends' part and the fixed gap's factor computed once (the same
+    /// products, so the same numbers).
+    fn worst_coverage(&self, null: &NullSet) -> f64 {
+        let fixed = [
+            folded_cdf(self.c[0], null.tau[0]),
+            folded_cdf(self.c[1], null.tau[1]),
+        ];
+        null.points
+            .iter()
+            .zip(&null.upper_ends)
+            .map(|(&(branch, a), &upper_ends)| {
+                let both = if branch == 0 {
+                    fixed[0] * folded_cdf(self.c[1], a[1])
+                } else {
+                    folded_cdf(self.c[0], a[0]) * fixed[1]
+                };
+                both - upper_ends
             })
-            .map(|a| self.coverage(a))
             .fold(f64::INFINITY, f64::min)
     }
 
@@ -716,6 +762,30 @@ mod tests {
                 };
                 let c = old.coverage([0.0, 0.0]);
                 assert!((c - level * level).abs() < 0.002, "{c}");
+            }
+        }
+    }
+
+    /// The search's worst coverage is the exact coverage's minimum over the null set's points,
+    /// bit for bit.
+    #[test]
+    fn worst_coverage_is_the_least_coverage_of_the_null_set() {
+        let r_ = regions(0.95);
+        for tau in [[0.0, 0.0], [0.4, 1.3], [2.0, 0.7], [5.0, 5.0]] {
+            let shares = Shares::new(tau, &r_);
+            let null = NullSet::new(tau, shares.e);
+            for kappa in [KAPPA_MIN, 0.3, 1.0] {
+                let test = shares.test(kappa);
+                let least = null
+                    .points
+                    .iter()
+                    .map(|(_, a)| test.coverage(*a))
+                    .fold(f64::INFINITY, f64::min);
+                assert_eq!(
+                    test.worst_coverage(&null).to_bits(),
+                    least.to_bits(),
+                    "{tau:?}"
+                );
             }
         }
     }
