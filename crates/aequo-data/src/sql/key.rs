@@ -10,7 +10,7 @@
 //! ([`Interner::decode`]), so that the counting code downstream sees the same columns as the raw
 //! plan's.
 //!
-//! Per batch, each column is read through a small direct-mapped cache (a string view's 16 bytes,
+//! Per batch, each column is read through a small two-way cache (a string view's 16 bytes,
 //! an integer's 8; integers of two values or a small range through cheaper means), so that the
 //! interner's lock is taken only for a value the batch has not met yet, and the keys are made a
 //! chunk of rows at a time, all columns in turn ([`Interner::keys`]). A column that meets more distinct values than its field holds makes the function fail
@@ -716,15 +716,19 @@ impl Reader<'_> {
     }
 }
 
-/// A batch's direct-mapped cache from a value's bits (a string view, an integer) to its code,
-/// shifted into its field. Within one array, equal views mean equal strings (an inline
-/// string's view is its bytes; a longer one's names its buffer and offset), so a hit is always
-/// right; unequal views of equal strings only cost a lookup in the interner.
+/// A batch's two-way set-associative cache from a value's bits (a string view, an integer) to
+/// its code, shifted into its field. Within one array, equal views mean equal strings (an
+/// inline string's view is its bytes; a longer one's names its buffer and offset), so a hit is
+/// always right; unequal views of equal strings only cost a lookup in the interner.
 ///
-/// Every slot holds a real entry from the start (the batch's first value, [`Cache::seeded`]),
-/// so that a lookup is one comparison of the bits, with no test for an empty slot.
+/// Two ways, so that two frequent values whose bits fall in the same set do not evict each
+/// other row after row, each miss taking the interner's lock (with 256 sets, two of 20 distinct
+/// values share one with probability ≈ 1 − e^(−20²/512) ≈ 54%): a value put moves the set's
+/// first entry to its second. Every entry holds a real value from the start (the batch's first
+/// value, [`Cache::seeded`]), so that a lookup is one comparison of the bits, with no test for
+/// an empty slot, and a second one only when the first misses.
 struct Cache {
-    slots: Box<[(u128, u64); Cache::SLOTS]>,
+    slots: Box<[[(u128, u64); 2]; Cache::SLOTS]>,
 }
 
 impl Cache {
@@ -733,7 +737,7 @@ impl Cache {
 
     fn seeded(value: u128, code: u64) -> Cache {
         Cache {
-            slots: Box::new([(value, code); Self::SLOTS]),
+            slots: Box::new([[(value, code); 2]; Self::SLOTS]),
         }
     }
 
@@ -745,13 +749,48 @@ impl Cache {
 
     #[inline]
     fn get(&self, v: u128) -> Option<u64> {
-        let (k, c) = self.slots[Self::slot(v)];
-        (k == v).then_some(c)
+        let [(k, c), (k2, c2)] = self.slots[Self::slot(v)];
+        if k == v {
+            Some(c)
+        } else {
+            (k2 == v).then_some(c2)
+        }
     }
 
     #[inline]
     fn put(&mut self, v: u128, code: u64) {
-        self.slots[Self::slot(v)] = (v, code);
+        let set = &mut self.slots[Self::slot(v)];
+        set[1] = set[0];
+        set[0] = (v, code);
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::Cache;
+
+    /// Two values of one set both stay (a direct-mapped cache would keep only the last), a
+    /// third evicts the older of them.
+    #[test]
+    fn two_values_of_one_set_both_stay() {
+        let a: u128 = 7;
+        let same_set: Vec<u128> = (8..100_000u128)
+            .filter(|&v| Cache::slot(v) == Cache::slot(a))
+            .take(2)
+            .collect();
+        let (b, c) = (same_set[0], same_set[1]);
+        let mut cache = Cache::seeded(1 << 100, 99);
+        assert_eq!(cache.get(a), None);
+        cache.put(a, 1);
+        cache.put(b, 2);
+        for _ in 0..3 {
+            assert_eq!((cache.get(a), cache.get(b)), (Some(1), Some(2)));
+        }
+        cache.put(c, 3);
+        assert_eq!(
+            (cache.get(a), cache.get(b), cache.get(c)),
+            (None, Some(2), Some(3))
+        );
     }
 }
 
