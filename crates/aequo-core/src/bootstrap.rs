@@ -81,18 +81,14 @@ enum Law {
     Ptrs(f64, Ptrs),
 }
 
-/// The λ below which a slot's law is tabulated (PTRS needs λ ≥ 10).
-const TABULATED_BELOW: f64 = 10.0;
-
 /// A slot's law: `scale` × Poisson(λ), λ = 0 (or not finite) drawing 0.
 fn law(scale: f64, lambda: f64, tables: &mut Vec<PoissonTable>) -> Law {
     if !(lambda > 0.0 && lambda.is_finite() && scale.is_finite()) {
         return Law::Zero;
     }
-    if lambda >= TABULATED_BELOW {
-        if let Some(p) = Ptrs::new(lambda) {
-            return Law::Ptrs(scale, p);
-        }
+    // PTRS where it is defined (λ ≥ 10, [`Ptrs::new`] decides), the table below.
+    if let Some(p) = Ptrs::new(lambda) {
+        return Law::Ptrs(scale, p);
     }
     let mut table = PoissonTable::default();
     if !table.set(lambda) {
