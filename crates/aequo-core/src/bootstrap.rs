@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::counts::CountTensor;
 use crate::interval::Interval;
-use crate::poisson::{PoissonTable, Ptrs};
+use crate::poisson::{Pd, PoissonTable};
 
 /// Settings of the bootstrap.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -72,13 +72,13 @@ pub enum GapInterval {
 }
 
 /// One slot's replicate law: `scale` × Poisson(λ), drawn by inverting a table below λ = 10
-/// (a few dozen entries, shared by all replicates) and by PTRS from there on
-/// ([`crate::poisson`]).
+/// (a few dozen entries, shared by all replicates) and by Ahrens & Dieter's sampler from there
+/// on ([`crate::poisson`]).
 #[derive(Clone, Copy)]
 enum Law {
     Zero,
     Table(f64, usize),
-    Ptrs(f64, Ptrs),
+    Pd(f64, Pd),
 }
 
 /// A slot's law: `scale` × Poisson(λ), λ = 0 (or not finite) drawing 0.
@@ -86,9 +86,10 @@ fn law(scale: f64, lambda: f64, tables: &mut Vec<PoissonTable>) -> Law {
     if !(lambda > 0.0 && lambda.is_finite() && scale.is_finite()) {
         return Law::Zero;
     }
-    // PTRS where it is defined (λ ≥ 10, [`Ptrs::new`] decides), the table below.
-    if let Some(p) = Ptrs::new(lambda) {
-        return Law::Ptrs(scale, p);
+    // Ahrens & Dieter's sampler where it is defined ([`Pd::new`] decides: λ ≥ 10), the table
+    // below.
+    if let Some(p) = Pd::new(lambda) {
+        return Law::Pd(scale, p);
     }
     let mut table = PoissonTable::default();
     if !table.set(lambda) {
@@ -150,7 +151,7 @@ impl Resampler {
         match law {
             Law::Zero => 0.0,
             Law::Table(scale, i) => scale * self.tables[*i].invert(rng.next_u64()),
-            Law::Ptrs(scale, p) => scale * p.sample(rng),
+            Law::Pd(scale, p) => scale * p.sample(rng),
         }
     }
 
@@ -177,14 +178,33 @@ impl Resampler {
                         w[l] += self.sample(&rlaws[k], rng);
                     }
                 } else {
-                    for (l, rng) in rngs.iter_mut().enumerate() {
-                        let x = self.sample(&laws[k], rng);
-                        c[l] = x;
-                        w[l] += x;
+                    // The law's kind chosen once for the lanes, not per draw.
+                    match &laws[k] {
+                        Law::Zero => c[..lanes].fill(0.0),
+                        Law::Table(scale, t) => {
+                            let t = &self.tables[*t];
+                            fill_lanes(rngs, c, w, |rng| scale * t.invert(rng.next_u64()));
+                        }
+                        Law::Pd(scale, p) => fill_lanes(rngs, c, w, |rng| scale * p.sample(rng)),
                     }
                 }
             }
         }
+    }
+}
+
+/// Lane l's draw into `counts[l]`, added to `rows[l]`.
+#[inline(always)]
+fn fill_lanes(
+    rngs: &mut [Xoshiro256PlusPlus],
+    counts: &mut Lanes,
+    rows: &mut Lanes,
+    mut draw: impl FnMut(&mut Xoshiro256PlusPlus) -> f64,
+) {
+    for (l, rng) in rngs.iter_mut().enumerate() {
+        let x = draw(rng);
+        counts[l] = x;
+        rows[l] += x;
     }
 }
 
@@ -498,29 +518,9 @@ fn tail_quantiles(columns: &[&[f64]], q1: f64, q2: f64) -> (usize, Option<(f64, 
     let (n, found) = TAILS.with_borrow_mut(|(small, large)| {
         small.clear();
         large.clear();
-        // Blocks of 64 values: a bit mask per condition (comparisons that compile to vector
-        // compares and mask moves), then only the kept values are visited (NaN is never kept;
-        // an infinite one sends the column to the heaps).
         let mut finite = 0usize;
         for column in columns {
-            for block in column.chunks(64) {
-                let (mut defined, mut low, mut high) = (0u64, 0u64, 0u64);
-                for (i, &x) in block.iter().enumerate() {
-                    defined |= u64::from(x.abs() < f64::INFINITY) << i;
-                    low |= u64::from(x < below) << i;
-                    high |= u64::from(x > above) << i;
-                }
-                finite += defined.count_ones() as usize;
-                if filter {
-                    for (mask, kept) in [(low, &mut *small), (high, &mut *large)] {
-                        let mut m = mask;
-                        while m != 0 {
-                            kept.push(order_key(block[m.trailing_zeros() as usize]));
-                            m &= m - 1;
-                        }
-                    }
-                }
-            }
+            finite += filter_column(column, below, above, filter, small, large);
         }
         let n = finite;
         if n == 0 {
@@ -562,6 +562,78 @@ fn tail_quantiles(columns: &[&[f64]], q1: f64, q2: f64) -> (usize, Option<(f64, 
         n,
         tail_quantiles_by_heaps(columns, n, (h1, lo1, hi1), (h2, lo2, hi2)),
     )
+}
+
+/// [`tail_quantiles`]' pass over one column: the number of finite values, and (when `filter`)
+/// the order keys of those below `below` pushed to `small`, above `above` to `large`.
+///
+/// On a CPU with AVX2 the same code runs compiled for it (four comparisons per instruction and
+/// mask moves instead of SSE2's two), as [`crate::uncertainty`]'s evaluator does; comparisons
+/// are exact, so the result is the same. Calling that copy is `unsafe` only because it must not
+/// run on a CPU without AVX2, which is checked first.
+#[allow(unsafe_code)]
+fn filter_column(
+    column: &[f64],
+    below: f64,
+    above: f64,
+    filter: bool,
+    small: &mut Vec<u64>,
+    large: &mut Vec<u64>,
+) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return unsafe { filter_column_avx2(column, below, above, filter, small, large) };
+    }
+    filter_column_portable(column, below, above, filter, small, large)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn filter_column_avx2(
+    column: &[f64],
+    below: f64,
+    above: f64,
+    filter: bool,
+    small: &mut Vec<u64>,
+    large: &mut Vec<u64>,
+) -> usize {
+    filter_column_portable(column, below, above, filter, small, large)
+}
+
+/// [`filter_column`] for any CPU; inlined into the AVX2 copy.
+#[inline(always)]
+fn filter_column_portable(
+    column: &[f64],
+    below: f64,
+    above: f64,
+    filter: bool,
+    small: &mut Vec<u64>,
+    large: &mut Vec<u64>,
+) -> usize {
+    // Blocks of 64 values: a bit mask per condition (comparisons that compile to vector
+    // compares and mask moves), then only the kept values are visited (NaN is never kept;
+    // an infinite one sends the column to the heaps).
+    let mut finite = 0usize;
+    for block in column.chunks(64) {
+        let (mut defined, mut low, mut high) = (0u64, 0u64, 0u64);
+        for (i, &x) in block.iter().enumerate() {
+            defined |= u64::from(x.abs() < f64::INFINITY) << i;
+            low |= u64::from(x < below) << i;
+            high |= u64::from(x > above) << i;
+        }
+        finite += defined.count_ones() as usize;
+        if filter {
+            for (mask, kept) in [(low, &mut *small), (high, &mut *large)] {
+                let mut m = mask;
+                while m != 0 {
+                    kept.push(order_key(block[m.trailing_zeros() as usize]));
+                    m &= m - 1;
+                }
+            }
+        }
+    }
+    finite
 }
 
 /// An order-preserving map of f64, as `f64::total_cmp` orders them, onto u64.
