@@ -341,15 +341,22 @@ impl Replicates {
         }
         let per = wanted.len().div_ceil(threads.max(1));
         let interval = &interval;
+        let work = |chunk: &[usize]| -> Vec<(usize, Option<Interval>)> {
+            chunk.iter().map(|&s| (s, interval(s))).collect()
+        };
+        // The first chunk on this thread, the others on threads of their own.
         let parts: Vec<Vec<(usize, Option<Interval>)>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = wanted
-                .chunks(per)
-                .map(|chunk| scope.spawn(move || chunk.iter().map(|&s| (s, interval(s))).collect()))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("interval worker panicked"))
-                .collect()
+            let work = &work;
+            let mut chunks = wanted.chunks(per);
+            let first = chunks.next().unwrap_or_default();
+            let handles: Vec<_> = chunks.map(|c| scope.spawn(move || work(c))).collect();
+            let mut parts = vec![work(first)];
+            parts.extend(
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("interval worker panicked")),
+            );
+            parts
         });
         for (s, ci) in parts.into_iter().flatten() {
             out[s] = ci;
@@ -403,45 +410,45 @@ where
     let resampler = Resampler::new(t);
     let threads = options.threads.clamp(1, b);
     let per = b.div_ceil(threads);
+    let chunk = |chunk_index: usize| {
+        let first = chunk_index * per;
+        let r = per.min(b - first);
+        let mut block_rate = vec![[[0.0; LANES]; 4]; t.len()];
+        let mut block_rows = vec![[0.0; LANES]; t.len()];
+        let mut block = vec![[f64::NAN; LANES]; stats];
+        // Every value is written below: zeroed memory (no fill pass) will do.
+        let mut part = vec![0.0; keep.len() * r];
+        let mut rngs = Vec::with_capacity(LANES);
+        for start in (0..r).step_by(LANES) {
+            let lanes = LANES.min(r - start);
+            rngs.clear();
+            rngs.extend((0..lanes).map(|l| replicate_rng(options.seed, first + start + l)));
+            resampler.draw(&mut rngs, &mut block_rate, &mut block_rows);
+            compute(&block_rate, &block_rows, &mut block);
+            for (k, &s) in keep.iter().enumerate() {
+                let to = &mut part[k * r + start..][..lanes];
+                match <&mut Lanes>::try_from(&mut *to) {
+                    // A whole block: a copy of fixed size, inlined.
+                    Ok(to) => *to = block[s],
+                    Err(_) => to.copy_from_slice(&block[s][..lanes]),
+                }
+            }
+        }
+        (r, part)
+    };
+    // The first chunk on this thread, which would otherwise wait: one thread fewer to start.
     let parts = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..b.div_ceil(per))
-            .map(|chunk_index| {
-                let resampler = &resampler;
-                let compute = &compute;
-                scope.spawn(move || {
-                    let first = chunk_index * per;
-                    let r = per.min(b - first);
-                    let mut block_rate = vec![[[0.0; LANES]; 4]; t.len()];
-                    let mut block_rows = vec![[0.0; LANES]; t.len()];
-                    let mut block = vec![[f64::NAN; LANES]; stats];
-                    // Every value is written below: zeroed memory (no fill pass) will do.
-                    let mut part = vec![0.0; keep.len() * r];
-                    let mut rngs = Vec::with_capacity(LANES);
-                    for start in (0..r).step_by(LANES) {
-                        let lanes = LANES.min(r - start);
-                        rngs.clear();
-                        rngs.extend(
-                            (0..lanes).map(|l| replicate_rng(options.seed, first + start + l)),
-                        );
-                        resampler.draw(&mut rngs, &mut block_rate, &mut block_rows);
-                        compute(&block_rate, &block_rows, &mut block);
-                        for (k, &s) in keep.iter().enumerate() {
-                            let to = &mut part[k * r + start..][..lanes];
-                            match <&mut Lanes>::try_from(&mut *to) {
-                                // A whole block: a copy of fixed size, inlined.
-                                Ok(to) => *to = block[s],
-                                Err(_) => to.copy_from_slice(&block[s][..lanes]),
-                            }
-                        }
-                    }
-                    (r, part)
-                })
-            })
+        let chunk = &chunk;
+        let handles: Vec<_> = (1..b.div_ceil(per))
+            .map(|chunk_index| scope.spawn(move || chunk(chunk_index)))
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("replicate worker panicked"))
-            .collect()
+        let mut parts = vec![chunk(0)];
+        parts.extend(
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("replicate worker panicked")),
+        );
+        parts
     });
     Replicates {
         parts,
