@@ -434,12 +434,13 @@ fn corner_rejects(t: f64, s: [f64; 2], x: [f64; 2], regions: &Regions) -> bool {
 
 /// The test of θ = max(|δ₁|, |δ₂|) = t behind [`worst_case_interval`], in each gap's standard
 /// errors: it accepts t when x₁ ≤ c₁ and x₂ ≤ c₂ (neither gap is significantly above t) and
-/// x₁ ≥ e₁ or x₂ ≥ e₂ (not both are significantly below t), for x = |δ̂| / s.
+/// x₁ ≥ e₁ or x₂ ≥ e₂ (x is not in the corner of [`corner_edges`]: not both are significantly
+/// below t), for x = |δ̂| / s.
 #[derive(Debug, Clone, Copy)]
 struct WorstCaseTest {
     c: [f64; 2],
-    /// Read by [`coverage`](Self::coverage) (the tests'); the search takes the upper ends'
-    /// part from its [`NullSet`].
+    /// The corner's edges. Read by [`coverage`](Self::coverage) (the tests'); the search takes
+    /// the corner's part from its [`NullSet`].
     #[cfg_attr(not(test), allow(dead_code))]
     e: [f64; 2],
 }
@@ -460,8 +461,9 @@ impl Shares {
     /// The shares at τᵢ = t / sᵢ.
     fn new(tau: [f64; 2], regions: &Regions) -> Shares {
         let alpha = 1.0 - regions.level;
-        // The upper ends: each gap's own folded interval (θ ≤ max(U₁, U₂)), i.e. its region's
-        // lower edge. Their union fails only if both fail, so it needs no correction.
+        // The folded intervals' upper ends (θ ≤ max(U₁, U₂)), i.e. their regions' lower edges:
+        // the corner's edges at their narrowest. The shares are set with them; the calibration
+        // below uses the corner's.
         let own = [regions.edges(tau[0]).0, regions.edges(tau[1]).0];
         // Where the other gap is 0, rejection by the folded intervals' upper ends has
         // probability P_τᵢ(xᵢ < eᵢ)·P₀(xⱼ < eⱼ), and the other gap's lower end rejects with
@@ -559,7 +561,7 @@ impl Shares {
 /// The points of the null set of t searched for the least favourable one
 /// ([`WorstCaseTest::NUISANCE_POINTS`] per branch: |δ₁| = t, |δ₂| = u·t, then |δ₁| = u·t,
 /// |δ₂| = t, in standard errors), each with the branch whose gap is at t, and the part of the
-/// coverage the upper ends take there, P(x₁ < e₁) P(x₂ < e₂), which κ does not change.
+/// coverage the corner takes there, P(x₁ < e₁) P(x₂ < e₂), which κ does not change.
 struct NullSet {
     tau: [f64; 2],
     points: Vec<(usize, [f64; 2])>,
@@ -600,7 +602,7 @@ impl WorstCaseTest {
     }
 
     /// The smallest coverage over the null set of t: [`coverage`](Self::coverage) at each of
-    /// its points, the upper ends' part and the fixed gap's factor computed once (the same
+    /// its points, the corner's part and the fixed gap's factor computed once (the same
     /// products, so the same numbers).
     fn worst_coverage(&self, null: &NullSet) -> f64 {
         let fixed = [
@@ -621,8 +623,8 @@ impl WorstCaseTest {
             .fold(f64::INFINITY, f64::min)
     }
 
-    /// Whether t is not rejected as too small for x (the upper ends are read off the folded
-    /// intervals directly).
+    /// Whether t is not rejected as too small for x (the corner is searched on its own:
+    /// [`corner_rejects`]).
     fn lower_accepts(&self, x: [f64; 2]) -> bool {
         x[0] <= self.c[0] && x[1] <= self.c[1]
     }
@@ -652,7 +654,7 @@ impl WorstCaseTest {
 ///   Technometrics 24, 295–300, 1982; Berger & Hsu, Statistical Science 11, 283–319, 1996,
 ///   §2–3). With eᵢ = oᵢ it is the old rule's upper end, max(U₁, U₂), whose size is attained
 ///   only where the other gap is sure to reject, never where it is 0. Here eᵢ ≥ oᵢ is widened
-///   ([`corner_edges`]) until the corner takes λ = 0.6 α where one gap is at t and the other at 0:
+///   (`corner_edges`) until the corner takes λ = 0.6 α where one gap is at t and the other at 0:
 ///   P_τ₁(x₁ < e₁) P₀(x₂ < e₂) = λ = P₀(x₁ < e₁) P_τ₂(x₂ < e₂) (one solution), for the larger τᵢ
 ///   ≥ 1 (from none at 0.75) and the smaller τᵢ ≤ 2 (none from 3 on, where the folded regions'
 ///   own lower edges take about α/2), each eᵢ at most gap i's 75% quantile.
