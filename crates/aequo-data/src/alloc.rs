@@ -1,6 +1,7 @@
-//! Two settings of glibc's allocator, one of aequo's two `unsafe` uses (the other calls the
-//! bootstrap's AVX2-compiled evaluator after checking the CPU): calls with plain integer
-//! arguments that change how free memory is kept, never live allocations. No-ops off glibc.
+//! Two settings of glibc's allocator, one of aequo's `unsafe` uses (the others call the
+//! bootstrap's AVX2-compiled evaluator and percentile filter after checking the CPU): calls
+//! with plain integer arguments that change how free memory is kept, never live allocations.
+//! No-ops off glibc.
 #![allow(unsafe_code)]
 
 /// Asks the allocator to return free heap memory.
