@@ -1,40 +1,73 @@
 #!/usr/bin/env bash
 # Issue 3's target: 1000 bootstrap replicates over 10^7 rows add less than 10% to the audit's
 # time. Builds aequo in release, writes 10^7 synthetic rows (Parquet), then times the same
-# intersectional audit (sex × race × age_band, all 7 groupings, 15 metrics) with and without
-# the bootstrap, RUNS runs each (default 11), and prints the medians and the ratio.
+# intersectional audit (sex × race × age_band, all 7 groupings, 15 metrics) without and with
+# the bootstrap, RUNS pairs (default 21).
 #
 #   bash bench/bootstrap.sh [ROWS]        (default 10000000)
+#   AEQUO=/path/to/aequo bash bench/bootstrap.sh   (time that binary instead of building one)
+#
+# The two runs of a pair follow each other, and the pairs alternate which goes first: this
+# host's speed drifts by 10-20% over seconds (the same audit took 57 ms and 70 ms minutes
+# apart), so runs of one kind after all of the other compare two different machines. It prints
+# each kind's median wall time, CPU time and peak RSS, and the overhead as the median of the
+# pairs' relative differences with a distribution-free 95% interval (order statistics of the
+# pairs: the binomial interval of a median).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROWS="${1:-10000000}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-cargo build --release -q -p aequo-cli --no-default-features
-AEQUO="$CARGO_TARGET_DIR/release/aequo"
+if [ -z "${AEQUO:-}" ]; then
+  cargo build --release -q -p aequo-cli --no-default-features
+  AEQUO="$CARGO_TARGET_DIR/release/aequo"
+fi
 DATA="${TMPDIR:-/tmp}/aequo-bench-$ROWS.parquet"
 [ -s "$DATA" ] || "$AEQUO" synth --rows "$ROWS" --out "$DATA" -q
 args=(audit "$DATA" --label repaid --pred approved --sensitive sex,race,age_band --tests off --format json --out /dev/null -q)
 
-RUNS="${RUNS:-11}"
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-run() { # label, extra args... : wall from the clock (ms), CPU and peak RSS from GNU time
-  local label=$1; shift
-  for _ in $(seq "$RUNS"); do
-    local t0 t1
-    t0=$(date +%s%N)
-    /usr/bin/time -o "/tmp/aequo-bench-$label.one" -f "%U %S %M" "$AEQUO" "${args[@]}" "$@" > /dev/null
-    t1=$(date +%s%N)
-    echo "$(( (t1 - t0) / 1000 )) $(cat "/tmp/aequo-bench-$label.one")"
-  done > "/tmp/aequo-bench-$label.txt"
-  local wall cpu rss
-  wall=$(awk '{print $1 / 1e6}' "/tmp/aequo-bench-$label.txt" | median)
-  cpu=$(awk '{print $2+$3}' "/tmp/aequo-bench-$label.txt" | median)
-  rss=$(awk '{print $4}' "/tmp/aequo-bench-$label.txt" | sort -n | tail -1)
-  printf '%-28s wall %7.4f s   cpu %6.3f s   peak RSS %6.1f MB\n' "$label" "$wall" "$cpu" "$(echo "$rss/1024" | bc -l)"
-  echo "$wall" > "/tmp/aequo-bench-$label.wall"
+RUNS="${RUNS:-21}"
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+one() { # replicates: one line "wall_us cpu_s rss_kb"
+  local t0 t1
+  t0=$(date +%s%N)
+  /usr/bin/time -o "$out/one" -f "%U %S %M" "$AEQUO" "${args[@]}" --boot "$1" > /dev/null
+  t1=$(date +%s%N)
+  echo "$(( (t1 - t0) / 1000 )) $(cat "$out/one")"
 }
-echo "aequo audit of $ROWS rows ($(du -hL "$DATA" | cut -f1) Parquet), $(nproc) cores, median of $RUNS runs"
-run no-bootstrap --boot 0
-run bootstrap-1000 --boot 1000
-awk -v a="$(cat /tmp/aequo-bench-no-bootstrap.wall)" -v b="$(cat /tmp/aequo-bench-bootstrap-1000.wall)" \
-  'BEGIN { printf "bootstrap adds %.1f%% to the audit'"'"'s wall time\n", 100 * (b - a) / a }'
+for i in $(seq "$RUNS"); do
+  if [ $((i % 2)) = 1 ]; then
+    a=$(one 0); b=$(one 1000)
+  else
+    b=$(one 1000); a=$(one 0)
+  fi
+  echo "$a" >> "$out/no-bootstrap"
+  echo "$b" >> "$out/bootstrap-1000"
+  echo "${a%% *} ${b%% *}" >> "$out/pairs"
+done
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+echo "aequo audit of $ROWS rows ($(du -hL "$DATA" | cut -f1) Parquet), $(nproc) cores, $RUNS pairs"
+for label in no-bootstrap bootstrap-1000; do
+  wall=$(awk '{print $1 / 1e6}' "$out/$label" | median)
+  cpu=$(awk '{print $2 + $3}' "$out/$label" | median)
+  rss=$(awk '{print $4}' "$out/$label" | sort -n | tail -1)
+  printf '%-16s median wall %7.4f s   cpu %6.3f s   peak RSS %6.1f MB\n' "$label" "$wall" "$cpu" "$(echo "$rss/1024" | bc -l)"
+done
+# The pairs' relative differences, sorted; the median and the order statistics k and n + 1 − k
+# with k the largest rank such that P(Binomial(n, ½) < k) ≤ 2.5%.
+awk '{print 100 * ($2 - $1) / $1}' "$out/pairs" | sort -g | awk -v n="$RUNS" '
+  { d[NR] = $1 }
+  END {
+    med = (n % 2) ? d[(n + 1) / 2] : (d[n / 2] + d[n / 2 + 1]) / 2
+    # Binomial(n, 1/2) lower tail, summed exactly in logs.
+    k = 0; tail = 0
+    for (j = 0; j <= n; j++) {
+      lp = 0
+      for (m = 1; m <= j; m++) lp += log(n - j + m) - log(m)
+      p = exp(lp - n * log(2))
+      if (tail + p > 0.025) break
+      tail += p; k = j + 1
+    }
+    if (k >= 1) printf "bootstrap adds %.1f%% to the audit'"'"'s wall time (median of %d pairs; 95%% interval %.1f%% to %.1f%%)\n", med, n, d[k], d[n + 1 - k]
+    else printf "bootstrap adds %.1f%% to the audit'"'"'s wall time (median of %d pairs; too few pairs for a 95%% interval)\n", med, n
+  }'
