@@ -522,13 +522,15 @@ fn tail_quantiles(columns: &[&[f64]], q1: f64, q2: f64) -> (usize, Option<(f64, 
     let spread = TAIL_SPREAD * (squares / count as f64 - mean * mean).max(0.0).sqrt();
     let (below, above) = (mean - spread, mean + spread);
     let filter = count > 1 && spread > 0.0 && below.is_finite() && above.is_finite();
-    let (n, found) = TAILS.with_borrow_mut(|(small, large)| {
-        small.clear();
-        large.clear();
+    let cut = filter.then_some((below, above));
+    let (n, found) = TAILS.with_borrow_mut(|kept| {
+        kept.0.clear();
+        kept.1.clear();
         let mut finite = 0usize;
         for column in columns {
-            finite += filter_column(column, below, above, filter, small, large);
+            finite += filter_column(column, cut, kept);
         }
+        let (small, large) = (&mut kept.0, &mut kept.1);
         let n = finite;
         if n == 0 {
             return (0, None);
@@ -571,8 +573,9 @@ fn tail_quantiles(columns: &[&[f64]], q1: f64, q2: f64) -> (usize, Option<(f64, 
     )
 }
 
-/// [`tail_quantiles`]' pass over one column: the number of finite values, and (when `filter`)
-/// the order keys of those below `below` pushed to `small`, above `above` to `large`.
+/// [`tail_quantiles`]' pass over one column: the number of finite values, and (when there is a
+/// `cut`, (below, above)) the order keys of those below `below` pushed to `kept.0`, above
+/// `above` to `kept.1`.
 ///
 /// On a CPU with AVX2 the same code runs compiled for it (four comparisons per instruction and
 /// mask moves instead of SSE2's two), as [`crate::uncertainty`]'s evaluator does; comparisons
@@ -581,43 +584,35 @@ fn tail_quantiles(columns: &[&[f64]], q1: f64, q2: f64) -> (usize, Option<(f64, 
 #[allow(unsafe_code)]
 fn filter_column(
     column: &[f64],
-    below: f64,
-    above: f64,
-    filter: bool,
-    small: &mut Vec<u64>,
-    large: &mut Vec<u64>,
+    cut: Option<(f64, f64)>,
+    kept: &mut (Vec<u64>, Vec<u64>),
 ) -> usize {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2, checked just above.
-        return unsafe { filter_column_avx2(column, below, above, filter, small, large) };
+        return unsafe { filter_column_avx2(column, cut, kept) };
     }
-    filter_column_portable(column, below, above, filter, small, large)
+    filter_column_portable(column, cut, kept)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn filter_column_avx2(
     column: &[f64],
-    below: f64,
-    above: f64,
-    filter: bool,
-    small: &mut Vec<u64>,
-    large: &mut Vec<u64>,
+    cut: Option<(f64, f64)>,
+    kept: &mut (Vec<u64>, Vec<u64>),
 ) -> usize {
-    filter_column_portable(column, below, above, filter, small, large)
+    filter_column_portable(column, cut, kept)
 }
 
 /// [`filter_column`] for any CPU; inlined into the AVX2 copy.
 #[inline(always)]
 fn filter_column_portable(
     column: &[f64],
-    below: f64,
-    above: f64,
-    filter: bool,
-    small: &mut Vec<u64>,
-    large: &mut Vec<u64>,
+    cut: Option<(f64, f64)>,
+    kept: &mut (Vec<u64>, Vec<u64>),
 ) -> usize {
+    let (below, above) = cut.unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
     // Blocks of 64 values: a bit mask per condition (comparisons that compile to vector
     // compares and mask moves), then only the kept values are visited (NaN is never kept;
     // an infinite one sends the column to the heaps).
@@ -630,11 +625,11 @@ fn filter_column_portable(
             high |= u64::from(x > above) << i;
         }
         finite += defined.count_ones() as usize;
-        if filter {
-            for (mask, kept) in [(low, &mut *small), (high, &mut *large)] {
+        if cut.is_some() {
+            for (mask, to) in [(low, &mut kept.0), (high, &mut kept.1)] {
                 let mut m = mask;
                 while m != 0 {
-                    kept.push(order_key(block[m.trailing_zeros() as usize]));
+                    to.push(order_key(block[m.trailing_zeros() as usize]));
                     m &= m - 1;
                 }
             }
