@@ -221,7 +221,7 @@ pub fn replicate_rng(seed: u64, b: usize) -> Xoshiro256PlusPlus {
 pub struct Replicates {
     /// Per thread, in replicate order: its number of replicates and their values laid out
     /// `[kept statistic][replicate]`.
-    parts: Vec<(usize, Vec<f64>)>,
+    parts: Vec<(usize, Store)>,
     /// Statistic → its position among the kept ones.
     position: Vec<Option<usize>>,
     total: usize,
@@ -365,6 +365,62 @@ impl Replicates {
     }
 }
 
+/// Zeroed memory for the replicates a thread keeps whole (656 statistics × 500 replicates of a
+/// three-attribute audit: 2.6 MB a thread). Fresh memory costs a page fault per 4 KiB page on
+/// first write (~1.6 µs each on this machine: 2 ms of CPU for the 5.4 MB of 1000 replicates, as
+/// much as evaluating them), so a buffer of 2 MiB or more gets an anonymous mapping of its own
+/// whose 2 MiB-aligned part is advised into transparent huge pages: where the kernel grants
+/// them, one fault maps 2 MiB (1,260 faults fewer in that audit). A smaller buffer, or one whose
+/// mapping fails, is an ordinary vector.
+enum Store {
+    Mapped {
+        map: memmap2::MmapMut,
+        offset: usize,
+        len: usize,
+    },
+    Heap(Vec<f64>),
+}
+
+impl Store {
+    /// `len` zeros.
+    fn zeroed(len: usize) -> Store {
+        const HUGE: usize = 2 << 20;
+        let bytes = len * std::mem::size_of::<f64>();
+        if bytes >= HUGE {
+            if let Ok(map) = memmap2::MmapMut::map_anon(bytes + HUGE) {
+                let offset = map.as_ptr().align_offset(HUGE);
+                // Advice only: where it is refused the pages stay 4 KiB.
+                #[cfg(target_os = "linux")]
+                let _ = map.advise_range(memmap2::Advice::HugePage, offset, bytes);
+                return Store::Mapped { map, offset, len };
+            }
+        }
+        Store::Heap(vec![0.0; len])
+    }
+}
+
+impl std::ops::Deref for Store {
+    type Target = [f64];
+    fn deref(&self) -> &[f64] {
+        match self {
+            // An anonymous mapping is zero-filled and page-aligned: valid, aligned f64 values.
+            Store::Mapped { map, offset, len } => bytemuck::cast_slice(&map[*offset..][..len * 8]),
+            Store::Heap(v) => v,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Store {
+    fn deref_mut(&mut self) -> &mut [f64] {
+        match self {
+            Store::Mapped { map, offset, len } => {
+                bytemuck::cast_slice_mut(&mut map[*offset..][..*len * 8])
+            }
+            Store::Heap(v) => v,
+        }
+    }
+}
+
 /// The percentile interval of the defined `values` among `total` replicates; `None` when more
 /// than 5% of them are undefined.
 fn percentile_of(mut values: Vec<f64>, total: usize, level: f64) -> Option<Interval> {
@@ -417,7 +473,8 @@ where
         let mut block_rows = vec![[0.0; LANES]; t.len()];
         let mut block = vec![[f64::NAN; LANES]; stats];
         // Every value is written below: zeroed memory (no fill pass) will do.
-        let mut part = vec![0.0; keep.len() * r];
+        let mut store = Store::zeroed(keep.len() * r);
+        let part: &mut [f64] = &mut store;
         let mut rngs = Vec::with_capacity(LANES);
         for start in (0..r).step_by(LANES) {
             let lanes = LANES.min(r - start);
@@ -434,7 +491,7 @@ where
                 }
             }
         }
-        (r, part)
+        (r, store)
     };
     // The first chunk on this thread, which would otherwise wait: one thread fewer to start.
     let parts = std::thread::scope(|scope| {
@@ -834,7 +891,10 @@ mod tests {
             })
             .collect();
         let reps = Replicates {
-            parts: vec![(400, values[..400].to_vec()), (600, values[400..].to_vec())],
+            parts: vec![
+                (400, Store::Heap(values[..400].to_vec())),
+                (600, Store::Heap(values[400..].to_vec())),
+            ],
             position: vec![Some(0)],
             total: 1000,
         };
@@ -947,6 +1007,62 @@ mod tests {
         .unwrap()
         .collect::<Vec<_>>();
         assert_ne!(one, other);
+    }
+
+    /// Replicates kept in stores of 2 MiB and more (their own mappings, huge pages where the
+    /// kernel grants them) read back as in vectors: the same values for one thread and two.
+    #[test]
+    fn large_replicate_stores_read_back() {
+        let small = Store::zeroed(10);
+        assert!(matches!(small, Store::Heap(_)) && small.len() == 10);
+        let mut large = Store::zeroed(300_000);
+        assert!(matches!(large, Store::Mapped { .. }), "the mapping failed");
+        assert_eq!(large.len(), 300_000);
+        assert!(large.iter().all(|&x| x == 0.0));
+        for (i, x) in large.iter_mut().enumerate() {
+            *x = i as f64;
+        }
+        assert_eq!(large[299_999], 299_999.0);
+        // 600 statistics × 1000 replicates: 4.8 MB on one thread, 2.4 MB on each of two.
+        let t = tensor(false);
+        let stats = 600;
+        let keep: Vec<usize> = (0..stats).collect();
+        let by = |threads: usize| {
+            run(
+                &t,
+                &BootstrapOptions {
+                    replicates: 1000,
+                    seed: 3,
+                    threads,
+                    ..BootstrapOptions::default()
+                },
+                stats,
+                &keep,
+                |r, _, o| {
+                    let total = lane_totals(r);
+                    for (s, out) in o.iter_mut().enumerate() {
+                        *out = total.map(|x| x * (s + 1) as f64);
+                    }
+                },
+            )
+        };
+        let (one, two) = (by(1), by(2));
+        assert!(one
+            .parts
+            .iter()
+            .all(|(_, p)| matches!(p, Store::Mapped { .. })));
+        assert!(two
+            .parts
+            .iter()
+            .all(|(_, p)| matches!(p, Store::Mapped { .. })));
+        let first: Vec<f64> = one.column(0).unwrap().collect();
+        assert!(first.iter().all(|&x| x > 0.0));
+        for s in [0, 1, 299, 599] {
+            let a: Vec<f64> = one.column(s).unwrap().collect();
+            let b: Vec<f64> = two.column(s).unwrap().collect();
+            assert_eq!(a, b, "statistic {s}");
+            assert!(a.iter().zip(&first).all(|(x, y)| *x == y * (s + 1) as f64));
+        }
     }
 
     #[test]
