@@ -388,7 +388,10 @@ impl Store {
         let bytes = len * std::mem::size_of::<f64>();
         if bytes >= HUGE {
             if let Ok(map) = memmap2::MmapMut::map_anon(bytes + HUGE) {
-                let offset = map.as_ptr().align_offset(HUGE);
+                // `align_offset` may decline (usize::MAX): then the start, unaligned.
+                let offset = Some(map.as_ptr().align_offset(HUGE))
+                    .filter(|&o| o < HUGE)
+                    .unwrap_or(0);
                 // Advice only: where it is refused the pages stay 4 KiB.
                 #[cfg(target_os = "linux")]
                 let _ = map.advise_range(memmap2::Advice::HugePage, offset, bytes);
