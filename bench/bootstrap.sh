@@ -53,21 +53,10 @@ for label in no-bootstrap bootstrap-1000; do
   rss=$(awk '{print $4}' "$out/$label" | sort -n | tail -1)
   printf '%-16s median wall %7.4f s   cpu %6.3f s   peak RSS %6.1f MB\n' "$label" "$wall" "$cpu" "$(echo "$rss/1024" | bc -l)"
 done
-# The pairs' relative differences, sorted; the median and the order statistics k and n + 1 − k
-# with k the largest rank such that P(Binomial(n, ½) < k) ≤ 2.5%.
-awk '{print 100 * ($2 - $1) / $1}' "$out/pairs" | sort -g | awk -v n="$RUNS" '
-  { d[NR] = $1 }
-  END {
-    med = (n % 2) ? d[(n + 1) / 2] : (d[n / 2] + d[n / 2 + 1]) / 2
-    # Binomial(n, 1/2) lower tail, summed exactly in logs.
-    k = 0; tail = 0
-    for (j = 0; j <= n; j++) {
-      lp = 0
-      for (m = 1; m <= j; m++) lp += log(n - j + m) - log(m)
-      p = exp(lp - n * log(2))
-      if (tail + p > 0.025) break
-      tail += p; k = j + 1
-    }
-    if (k >= 1) printf "bootstrap adds %.1f%% to the audit'"'"'s wall time (median of %d pairs; 95%% interval %.1f%% to %.1f%%)\n", med, n, d[k], d[n + 1 - k]
-    else printf "bootstrap adds %.1f%% to the audit'"'"'s wall time (median of %d pairs; too few pairs for a 95%% interval)\n", med, n
-  }'
+# The pairs' relative differences: their median and its 95% interval.
+read -r med lo hi < <(awk '{print 100 * ($2 - $1) / $1}' "$out/pairs" | awk -f bench/median_interval.awk)
+if [ -n "${hi:-}" ]; then
+  printf "bootstrap adds %.1f%% to the audit's wall time (median of %d pairs; 95%% interval %.1f%% to %.1f%%)\n" "$med" "$RUNS" "$lo" "$hi"
+else
+  printf "bootstrap adds %.1f%% to the audit's wall time (median of %d pairs; too few pairs for a 95%% interval)\n" "$med" "$RUNS"
+fi

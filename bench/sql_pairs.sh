@@ -34,18 +34,9 @@ median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo "$FILE, $(nproc) cores, $PAIRS pairs"
 echo "embedded   median $(awk '{print $1 / 1e6}' "$raw" | median) s"
 echo "DataFusion median $(awk '{print $2 / 1e6}' "$raw" | median) s"
-awk '{print $2 / $1}' "$raw" | sort -g | awk -v n="$PAIRS" '
-  { d[NR] = $1 }
-  END {
-    med = (n % 2) ? d[(n + 1) / 2] : (d[n / 2] + d[n / 2 + 1]) / 2
-    k = 0; tail = 0
-    for (j = 0; j <= n; j++) {
-      lp = 0
-      for (m = 1; m <= j; m++) lp += log(n - j + m) - log(m)
-      p = exp(lp - n * log(2))
-      if (tail + p > 0.025) break
-      tail += p; k = j + 1
-    }
-    if (k >= 1) printf "DataFusion / embedded: median %.2fx (95%% interval %.2f-%.2fx)\n", med, d[k], d[n + 1 - k]
-    else printf "DataFusion / embedded: median %.2fx (too few pairs for a 95%% interval)\n", med
-  }'
+read -r med lo hi < <(awk '{print $2 / $1}' "$raw" | awk -f bench/median_interval.awk)
+if [ -n "${hi:-}" ]; then
+  printf "DataFusion / embedded: median %.2fx (95%% interval %.2f-%.2fx)\n" "$med" "$lo" "$hi"
+else
+  printf "DataFusion / embedded: median %.2fx (too few pairs for a 95%% interval)\n" "$med"
+fi
