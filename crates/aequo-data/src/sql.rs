@@ -63,6 +63,7 @@ use datafusion::common::ScalarValue;
 use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
 use datafusion::execution::options::ArrowReadOptions;
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::functions::expr_fn::{btrim, isnan};
 use datafusion::functions_aggregate::count::count_all;
 use datafusion::functions_aggregate::expr_fn::{max, min, sum};
@@ -77,6 +78,7 @@ use crate::format::Format;
 use crate::scan::{OnMissing, Prediction, Scan, ScanSpec, Task};
 use crate::values::{as_text, is_missing_text, At, Binary};
 
+mod dictionary;
 mod key;
 #[cfg(test)]
 mod tests;
@@ -269,7 +271,13 @@ impl Plan {
 
 async fn context(engine: &Engine) -> Result<SessionContext, DataFusionError> {
     match engine {
-        Engine::DataFusion => Ok(SessionContext::new()),
+        Engine::DataFusion => {
+            let state = SessionStateBuilder::new()
+                .with_default_features()
+                .with_physical_optimizer_rule(Arc::new(dictionary::DictionaryPages))
+                .build();
+            Ok(SessionContext::new_with_state(state))
+        }
         #[cfg(feature = "ballista")]
         Engine::BallistaStandalone => {
             use ballista::prelude::SessionContextExt;
@@ -283,6 +291,32 @@ async fn context(engine: &Engine) -> Result<SessionContext, DataFusionError> {
         #[cfg(not(feature = "ballista"))]
         _ => unreachable!("check_engine refuses Ballista engines without the feature"),
     }
+}
+
+/// The table's first file: itself, or a directory's first file (by name, recursively) that
+/// DataFusion lists with `ext`.
+fn first_file(path: &Path, ext: &str) -> PathBuf {
+    let mut at = path.to_owned();
+    while at.is_dir() {
+        let Ok(entries) = std::fs::read_dir(&at) else {
+            break;
+        };
+        let mut entries: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.is_dir()
+                    || p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.ends_with(ext))
+            })
+            .collect();
+        entries.sort();
+        match entries.into_iter().next() {
+            Some(next) => at = next,
+            None => break,
+        }
+    }
+    at
 }
 
 /// The format of a table: by its extension, or for a directory by its first file's; the
@@ -323,6 +357,7 @@ fn table_format(path: &Path, fallback: Option<Format>) -> Result<(Format, String
 
 async fn register(
     ctx: &SessionContext,
+    engine: &Engine,
     name: &str,
     path: &Path,
     fallback: Option<Format>,
@@ -335,12 +370,26 @@ async fn register(
     })?;
     let result = match format {
         Format::Parquet => {
-            ctx.register_parquet(
-                name,
-                location,
-                ParquetReadOptions::default().file_extension(&ext),
-            )
-            .await
+            let options = ParquetReadOptions::default().file_extension(&ext);
+            let result = ctx.register_parquet(name, location, options.clone()).await;
+            if result.is_ok() && *engine == Engine::DataFusion {
+                // Dictionary-encoded text columns read as dictionaries (see [`dictionary`]):
+                // the table registered again with a schema that asks for them.
+                let first = first_file(path, &ext);
+                let columns = dictionary::dictionary_columns(&first);
+                let provider = ctx.table_provider(name).await;
+                if let Ok(Some(schema)) =
+                    provider.map(|p| dictionary::dictionary_schema(p.schema().as_ref(), &columns))
+                {
+                    let _ = ctx.deregister_table(name);
+                    ctx.register_parquet(name, location, options.schema(&schema))
+                        .await
+                } else {
+                    result
+                }
+            } else {
+                result
+            }
         }
         Format::Csv | Format::Tsv => {
             let delimiter = if format == Format::Tsv { b'\t' } else { b',' };
@@ -445,7 +494,7 @@ async fn run(
     };
     let ctx = context(&source.engine).await.map_err(fail)?;
     for (name, path) in &source.tables {
-        register(&ctx, name, path, spec.format).await?;
+        register(&ctx, &source.engine, name, path, spec.format).await?;
     }
     let options = SQLOptions::new()
         .with_allow_ddl(false)

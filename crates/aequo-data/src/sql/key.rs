@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Int64Type, UInt64Type};
+use arrow_array::types::{Int32Type, Int64Type, UInt64Type};
 use arrow_array::{
     Array, ArrayRef, BooleanArray, Int64Array, PrimitiveArray, StringArray, StringViewArray,
     UInt32Array, UInt64Array,
@@ -277,6 +277,14 @@ impl Interner {
         Ok(c)
     }
 
+    /// A dictionary entry not met yet in the batch: its code, shifted into the column's field (a
+    /// null entry's is NULL's).
+    #[cold]
+    #[inline(never)]
+    fn miss_entry(&self, column: usize, values: &dyn Array, entry: usize) -> Result<u64> {
+        Ok(u64::from(self.intern_at(column, values, entry)?) << self.fields[column].shift)
+    }
+
     /// The code of `array`'s row `i` (any supported type, dictionaries included): the slow
     /// path, for values not in a batch's cache.
     fn intern_at(&self, column: usize, array: &dyn Array, i: usize) -> Result<u32> {
@@ -378,6 +386,16 @@ impl Interner {
                     array,
                     nulls,
                     cache: Cache::seeded(array.views()[first], code),
+                })
+            }
+            DataType::Dictionary(k, _) if **k == DataType::Int32 => {
+                let dict = array.as_dictionary::<Int32Type>();
+                Ok(Reader::Dictionary {
+                    column,
+                    keys: dict.keys().values(),
+                    values: dict.values(),
+                    nulls,
+                    table: vec![UNSET_KEY; dict.values().len()],
                 })
             }
             t if t.is_integer() => {
@@ -633,6 +651,15 @@ enum Reader<'a> {
         nulls: Option<NullBuffer>,
         cache: Cache,
     },
+    /// A dictionary with `i32` keys: the entries' codes by key ([`UNSET_KEY`] until met). The
+    /// keys of null rows, which may be anything, are not read.
+    Dictionary {
+        column: usize,
+        keys: &'a [i32],
+        values: &'a ArrayRef,
+        nulls: Option<NullBuffer>,
+        table: Vec<u64>,
+    },
     /// The batch's codes, worked out up front ([`Interner::codes`]).
     Codes(Vec<u64>),
 }
@@ -705,6 +732,28 @@ impl Reader<'_> {
                         None => interner.miss_int(*column, v, cache)?,
                     }
                 );
+            }
+            Reader::Dictionary {
+                column,
+                keys: entries,
+                values,
+                nulls,
+                table,
+            } => {
+                let entries = &entries[rows];
+                each_row!(keys, entries, start, nulls, |_i, e| {
+                    // Arrow holds a valid row's key below the number of entries; a broken
+                    // array is an error, not a panic.
+                    let Some(slot) = table.get_mut(e as u32 as usize) else {
+                        return Err(DataFusionError::Internal(format!(
+                            "aequo_key: dictionary key {e} out of range"
+                        )));
+                    };
+                    if *slot == UNSET_KEY {
+                        *slot = interner.miss_entry(*column, values.as_ref(), e as u32 as usize)?;
+                    }
+                    *slot
+                });
             }
             Reader::Codes(codes) => {
                 for (k, c) in keys.iter_mut().zip(&codes[rows]) {

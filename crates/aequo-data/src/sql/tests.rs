@@ -248,6 +248,28 @@ fn write(dir: &Path) -> std::path::PathBuf {
     table
 }
 
+/// The rows as Parquet files in a directory: the first with its text dictionary-encoded (the
+/// writer's default), so that the local engine reads text as dictionaries, and the others with
+/// dictionaries off, so that the Parquet reader meets plain pages for them too.
+fn write_parquet(dir: &Path) -> std::path::PathBuf {
+    let batch = batch();
+    let table = dir.join("pq");
+    std::fs::create_dir(&table).unwrap();
+    let per_file = ROWS.div_ceil(FILES);
+    for f in 0..FILES {
+        let part = batch.slice(f * per_file, per_file.min(ROWS - f * per_file));
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_dictionary_enabled(f == 0)
+            .set_max_row_group_row_count(Some(2000))
+            .build();
+        let file = std::fs::File::create(table.join(format!("part-{f}.parquet"))).unwrap();
+        let mut w = parquet::arrow::ArrowWriter::try_new(file, part.schema(), Some(props)).unwrap();
+        w.write(&part).unwrap();
+        w.close().unwrap();
+    }
+    table
+}
+
 fn spec(sensitive: &[&str], label: &str, prediction: &str) -> ScanSpec {
     let mut s = ScanSpec::new(
         label,
@@ -486,16 +508,48 @@ fn keys_are_the_same_across_the_chunks_of_a_batch() {
             .map(|i| valid(i).then(|| format!("t{}", mix(i, 37) % 4)))
             .collect::<StringArray>(),
     );
-    let arrays = [view, two, one, small, wide, all_null, text];
+    // Dictionaries: a null entry, rows null by their key, and keys at the null rows that name
+    // an entry (read through the entries' table) or none (read by the checked path).
+    let entries: ArrayRef = Arc::new(StringArray::from(vec![
+        Some("d0"),
+        None,
+        Some("a dictionary entry longer than twelve"),
+        Some("d3"),
+    ]));
+    let dictionary = |at_null: i32| -> ArrayRef {
+        let keys = Int32Array::new(
+            (0..rows)
+                .map(|i| {
+                    if valid(i) {
+                        (mix(i, 38) % 4) as i32
+                    } else {
+                        at_null
+                    }
+                })
+                .collect(),
+            Some(nulls()),
+        );
+        Arc::new(DictionaryArray::<Int32Type>::try_new(keys, Arc::clone(&entries)).unwrap())
+    };
+    check_chunks(
+        rows,
+        vec![view, two, one, small, wide, all_null, text],
+        &[1, 2],
+    );
+    check_chunks(rows, vec![dictionary(2), dictionary(77)], &[]);
+}
+
+/// The keys of `arrays` made from slices of every length at both ends equal those made row by
+/// row, and decode into the values; the columns at `outcomes` get outcome fields.
+fn check_chunks(rows: usize, arrays: Vec<ArrayRef>, outcomes: &[usize]) {
     let candidates: Vec<Candidate> = arrays
         .iter()
         .enumerate()
         .map(|(i, a)| Candidate {
             name: format!("c{i}"),
             data_type: a.data_type().clone(),
-            // The integers of one or two values as outcomes (fields of 6 bits), so that all
-            // fit in the key.
-            attribute: !matches!(i, 1 | 2),
+            // Outcome fields are 6 bits: so that all fit in the key.
+            attribute: !outcomes.contains(&i),
             values: None,
         })
         .collect();
@@ -524,4 +578,87 @@ fn keys_are_the_same_across_the_chunks_of_a_batch() {
         let want = arrow_cast::cast(original, decoded.data_type()).unwrap();
         assert_eq!(want.as_ref(), decoded.as_ref(), "column {i}");
     }
+}
+
+#[test]
+fn parquet_text_read_as_dictionaries_counts_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let ipc = write(dir.path());
+    let pq = write_parquet(dir.path());
+    let mut spec = spec(&["g_text", "g_view", "g_large", "g_dict"], "y_text", "p");
+    spec.pos_label = Some("yes".into());
+    spec.pred_pos_label = Some("1".into());
+    for query in [
+        "SELECT * FROM t",
+        // Functions, comparisons and a filter on the dictionary-typed columns.
+        "SELECT lower(g_text) AS g_text, g_view || '!' AS g_view, g_large, \
+         CASE WHEN g_dict = 'x' THEN 'ex' ELSE g_dict END AS g_dict, g_id, y_text, p \
+         FROM t WHERE g_text <> 'b' AND g_id NOT IN ('id7', 'id8', 'id9', 'id10', 'id11')",
+    ] {
+        let from_ipc = assert_same(&ipc, query, &spec, Grouping::Key);
+        let from_parquet = assert_same(&pq, query, &spec, Grouping::Key);
+        assert_eq!(from_parquet.tensor, from_ipc.tensor, "{query}");
+        assert_eq!(from_parquet.summary, from_ipc.summary, "{query}");
+    }
+}
+
+#[test]
+fn the_parquet_reader_is_asked_for_dictionaries() {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    use datafusion::datasource::physical_plan::ParquetSource;
+    use datafusion::datasource::source::DataSourceExec;
+
+    use super::dictionary::{dictionary_columns, dictionary_type};
+    use super::{context, register};
+
+    let dir = tempfile::tempdir().unwrap();
+    let pq = write_parquet(dir.path());
+    // The text columns of the dictionary-encoded file; none of the plain ones.
+    let columns = dictionary_columns(&pq.join("part-0.parquet"));
+    for c in ["g_text", "g_view", "g_id", "y_text"] {
+        assert!(columns.contains(c), "{c} in {columns:?}");
+    }
+    assert!(!columns.contains("g_large"), "LargeUtf8 is left as it is");
+    assert!(dictionary_columns(&pq.join("part-1.parquet")).is_empty());
+    assert!(dictionary_columns(&dir.path().join("no such file")).is_empty());
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().build().unwrap();
+    runtime.block_on(async {
+        let ctx = context(&Engine::DataFusion).await.unwrap();
+        register(&ctx, &Engine::DataFusion, "t", &pq, None)
+            .await
+            .unwrap();
+        let schema = ctx.table_provider("t").await.unwrap().schema();
+        let type_of = |c: &str| schema.field_with_name(c).unwrap().data_type().clone();
+        assert_eq!(type_of("g_text"), dictionary_type());
+        assert_eq!(type_of("g_view"), dictionary_type());
+        // DataFusion's string view: its file type is LargeUtf8, which is not read as a dictionary.
+        assert_eq!(type_of("g_large"), DataType::Utf8View);
+        assert_eq!(type_of("g_int"), DataType::Int32);
+
+        let df = ctx.sql("SELECT g_text, g_view, y FROM t").await.unwrap();
+        let plan = df.clone().create_physical_plan().await.unwrap();
+        let mut files = 0;
+        plan.apply(|node| {
+            if let Some((config, _)) = node
+                .downcast_ref::<DataSourceExec>()
+                .and_then(|e| e.downcast_to_file_source::<ParquetSource>())
+            {
+                for file in config.file_groups.iter().flat_map(|g| g.iter()) {
+                    let schema = file.arrow_schema.as_ref().expect("a file schema");
+                    let field = schema.field_with_name("g_text").unwrap();
+                    assert_eq!(field.data_type(), &dictionary_type());
+                    files += 1;
+                }
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })
+        .unwrap();
+        assert!(files >= FILES, "{files} file ranges");
+        let batches = df.collect().await.unwrap();
+        assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), ROWS);
+        for b in &batches {
+            assert_eq!(b.column(0).data_type(), &dictionary_type());
+        }
+    });
 }
