@@ -36,6 +36,10 @@
 //! paths produce equal tensors (for weights, up to the order of floating-point additions; exact
 //! for integer-valued weights), which the tests check.
 //!
+//! Locally, dictionary-encoded Parquet text columns are also read as dictionaries
+//! ([`dictionary`]), so that the key codes each dictionary entry once per batch instead of
+//! looking up every row's string.
+//!
 //! Grouping by the raw values, not by text cast in SQL, is deliberate: it leaves the conversion
 //! to text (and so the spelling of every level) to the same arrow-cast call as the embedded
 //! scan, and groups by a number are cheaper than by its text.
