@@ -386,8 +386,12 @@ async fn register(
                     provider.map(|p| dictionary::dictionary_schema(p.schema().as_ref(), &columns))
                 {
                     let _ = ctx.deregister_table(name);
-                    ctx.register_parquet(name, location, options.schema(&schema))
-                        .await
+                    let dictionaries = options.clone().schema(&schema);
+                    match ctx.register_parquet(name, location, dictionaries).await {
+                        Ok(()) => Ok(()),
+                        // Not worth failing over: the table as DataFusion reads it by default.
+                        Err(_) => ctx.register_parquet(name, location, options).await,
+                    }
                 } else {
                     result
                 }

@@ -11,7 +11,8 @@
 //! plan's.
 //!
 //! Per batch, each column is read through a small two-way cache (a string view's 16 bytes,
-//! an integer's 8; integers of two values or a small range through cheaper means), so that the
+//! an integer's 8; integers of two values or a small range through cheaper means; a dictionary
+//! through a table of its entries' codes, each entry looked up once), so that the
 //! interner's lock is taken only for a value the batch has not met yet, and the keys are made a
 //! chunk of rows at a time, all columns in turn ([`Interner::keys`]). A column that meets more distinct values than its field holds makes the function fail
 //! and sets [`Interner::overflowed`]; the caller then runs the raw `GROUP BY` instead, which gives
