@@ -662,3 +662,33 @@ fn the_parquet_reader_is_asked_for_dictionaries() {
         }
     });
 }
+
+#[test]
+fn dictionary_columns_join_and_union_with_text_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let ipc = write(dir.path());
+    let pq = write_parquet(dir.path());
+    let spec = spec(&["g_text", "g_view", "g_dict"], "y", "p");
+    // `t` is the Parquet table (dictionaries) or the same rows from Arrow files (text), `u`
+    // always the Arrow files.
+    let run = |t: &Path, query: &str| {
+        let source = SqlSource {
+            tables: vec![("t".into(), t.to_owned()), ("u".into(), ipc.clone())],
+            query: query.into(),
+            engine: Engine::DataFusion,
+        };
+        scan_sql_grouped(&source, &spec, Grouping::Key).unwrap().0
+    };
+    for query in [
+        "SELECT t.* FROM t JOIN (SELECT DISTINCT g_view AS k FROM u WHERE g_view <> 'b') v \
+         ON t.g_text = v.k",
+        "SELECT g_text, g_view, g_dict, y, p FROM t \
+         UNION ALL SELECT g_view, g_text, g_dict, y, p FROM u",
+    ] {
+        let dictionaries = run(&pq, query);
+        let text = run(&ipc, query);
+        assert!(text.summary.rows_used > 0, "{query}");
+        assert_eq!(dictionaries.tensor, text.tensor, "{query}");
+        assert_eq!(dictionaries.summary, text.summary, "{query}");
+    }
+}
