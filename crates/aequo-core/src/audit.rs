@@ -219,7 +219,8 @@ impl GroupResult {
 pub struct AggregateResult {
     /// The aggregate value.
     pub value: Value,
-    /// For `between_groups`: [lowest, highest]; otherwise [farthest].
+    /// For `between_groups`: [lowest, highest]; otherwise the group farthest from the comparison
+    /// point (the overall value or the reference group's).
     pub groups: Vec<GroupKey>,
     /// Its interval (bootstrap), when computed.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -9,7 +9,7 @@
 //! The modules follow the data flow of an audit:
 //! [`counts`] (the tensor) → [`metric`] (definitions over confusion counts) → [`disparity`]
 //! (differences and ratios between groups) and [`inequality`] (generalized entropy indices) →
-//! [`audit`] (every marginal and intersectional group, named criteria, the result type).
+//! [`audit`](mod@audit) (every marginal and intersectional group, named criteria, the result type).
 
 #![warn(missing_docs)]
 

@@ -8,7 +8,7 @@
 //! that even a mistake cannot make the page load anything. The page prints to PDF through its
 //! print stylesheet.
 //!
-//! Score-based views: [`score_curves`] renders the table of score metrics by group (AUC, Brier,
+//! Score-based views: `score_curves` renders the table of score metrics by group (AUC, Brier,
 //! calibration error, ABROCA); the ROC and reliability curves are in the result but not yet
 //! drawn.
 

@@ -1,9 +1,10 @@
 //! # aequo-report
 //!
-//! Renders an [`aequo_core::AuditResult`] for people and programs: [`json`] (the versioned,
-//! documented schema), [`table`] (a terminal view), [`markdown`] (for pull requests and model
-//! cards, with charts as linked SVG files) and [`html`] (one self-contained page with inline SVG
-//! charts that opens in any browser and prints to PDF). The charts are components in [`chart`],
+//! Renders an [`aequo_core::AuditResult`] for people and programs: [`json`](mod@json) (the
+//! versioned, documented schema), [`table`](mod@table) (a terminal view),
+//! [`markdown`](mod@markdown) (for pull requests and model cards, with charts as linked SVG
+//! files) and [`html`](mod@html) (one self-contained page with inline SVG charts that opens in any
+//! browser and prints to PDF). The charts are components in [`chart`],
 //! reusable by other front ends, and [`page`] is the HTML page around them for the other
 //! audits (probes, modality reliance). Renderers read the result and never recompute a metric: every
 //! number shown is one the core computed.

@@ -1,6 +1,6 @@
 //! A self-contained HTML page for audits other than the tabular one (probes, modality reliance):
-//! the same shell, stylesheet, script and Content-Security-Policy as [`crate::html`], with the
-//! body made of sections that the caller writes.
+//! the same shell, stylesheet, script and Content-Security-Policy as
+//! [`crate::html`](mod@crate::html), with the body made of sections that the caller writes.
 //!
 //! ```
 //! use aequo_report::page::{escape, table, Page};
