@@ -14,7 +14,7 @@
 //! On Ballista only built-in expressions and aggregates are used, because an executor can only
 //! run what its binary was built with: the plan groups by the raw columns as listed. Locally
 //! (the in-process DataFusion engine) the same aggregation groups by one `UInt64` instead, the
-//! scalar function `aequo_key` of [`key`]: each grouping column whose type it can intern
+//! scalar function `aequo_key` of the `key` module: each grouping column whose type it can intern
 //! (text, string views, integers, booleans, dictionaries of text or integers) gets a small code
 //! per distinct raw value from an interner shared by the query's partitions, and the codes are
 //! packed into the key. DataFusion's `GROUP BY` over several raw columns (string views
@@ -36,8 +36,8 @@
 //! paths produce equal tensors (for weights, up to the order of floating-point additions; exact
 //! for integer-valued weights), which the tests check.
 //!
-//! Locally, dictionary-encoded Parquet text columns are also read as dictionaries
-//! ([`dictionary`]), so that the key codes each dictionary entry once per batch instead of
+//! Locally, dictionary-encoded Parquet text columns are also read as dictionaries (the
+//! `dictionary` module), so that the key codes each dictionary entry once per batch instead of
 //! looking up every row's string.
 //!
 //! Grouping by the raw values, not by text cast in SQL, is deliberate: it leaves the conversion
@@ -125,8 +125,9 @@ pub struct SqlSource {
 /// into the SQL errors before they leave this module.
 const QUERY_PATH: &str = "query";
 
-/// Runs `source`'s query and counts its result according to `spec`, like [`crate::scan`] does
-/// for a file: the same tensor, summary and errors for the same rows.
+/// Runs `source`'s query and counts its result according to `spec`, like
+/// [`crate::scan`](fn@crate::scan) does for a file: the same tensor, summary and errors for the
+/// same rows.
 pub fn scan_sql(source: &SqlSource, spec: &ScanSpec) -> Result<Scan, DataError> {
     // A Ballista executor runs only the functions its binary was built with: no `aequo_key`.
     let grouping = match source.engine {
