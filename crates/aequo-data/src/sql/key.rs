@@ -42,8 +42,6 @@ use datafusion::logical_expr::{
 
 /// The code of a null.
 const NULL: u32 = 0;
-/// A dictionary entry not looked up yet.
-const UNSET: u32 = u32::MAX;
 /// A table entry not looked up yet: no shifted code, a field being at most [`MAX_BITS`] wide.
 const UNSET_KEY: u64 = u64::MAX;
 /// The widest field of an attribute: about a million distinct raw values.
@@ -389,11 +387,15 @@ impl Interner {
                     cache: Cache::seeded(array.views()[first], code),
                 })
             }
-            DataType::Dictionary(k, _) if **k == DataType::Int32 => {
-                let dict = array.as_dictionary::<Int32Type>();
+            DataType::Dictionary(_, _) => {
+                let dict = array.as_any_dictionary();
+                let keys = match array.as_dictionary_opt::<Int32Type>() {
+                    Some(d) => Keys::Int32(d.keys().values()),
+                    None => Keys::Normalized(dict.normalized_keys()),
+                };
                 Ok(Reader::Dictionary {
                     column,
-                    keys: dict.keys().values(),
+                    keys,
                     values: dict.values(),
                     nulls,
                     table: vec![UNSET_KEY; dict.values().len()],
@@ -470,7 +472,7 @@ impl Interner {
     }
 
     /// Column `column`'s codes, shifted into its field, for a type read row by row through the
-    /// array (text, booleans, dictionaries): the batch's codes worked out up front, then ored
+    /// array (text, booleans): the batch's codes worked out up front, then ored
     /// into each chunk's keys.
     fn codes(&self, column: usize, array: &ArrayRef) -> Result<Vec<u64>> {
         let shift = self.fields[column].shift;
@@ -509,32 +511,6 @@ impl Interner {
                     if a.is_valid(i) {
                         put(&mut keys, i, 1 + u32::from(a.value(i)));
                     }
-                }
-            }
-            DataType::Dictionary(_, _) => {
-                let dict = array.as_any_dictionary();
-                let values = dict.values();
-                let mut codes = vec![UNSET; values.len()];
-                let positions = dict.normalized_keys();
-                for (i, &k) in positions.iter().enumerate() {
-                    // A null key; a null value is a null of the values array, coded below.
-                    if dict.keys().is_null(i) {
-                        continue;
-                    }
-                    let code = match codes.get(k) {
-                        Some(&c) if c != UNSET => c,
-                        Some(_) => {
-                            let c = self.intern_at(column, values.as_ref(), k)?;
-                            codes[k] = c;
-                            c
-                        }
-                        None => {
-                            return Err(DataFusionError::Internal(format!(
-                                "aequo_key: dictionary key {k} out of range"
-                            )))
-                        }
-                    };
-                    put(&mut keys, i, code);
                 }
             }
             t => {
@@ -652,11 +628,11 @@ enum Reader<'a> {
         nulls: Option<NullBuffer>,
         cache: Cache,
     },
-    /// A dictionary with `i32` keys: the entries' codes by key ([`UNSET_KEY`] until met). The
-    /// keys of null rows, which may be anything, are not read.
+    /// A dictionary: the entries' codes by key ([`UNSET_KEY`] until met). The keys of null
+    /// rows, which may be anything, are not read.
     Dictionary {
         column: usize,
-        keys: &'a [i32],
+        keys: Keys<'a>,
         values: &'a ArrayRef,
         nulls: Option<NullBuffer>,
         table: Vec<u64>,
@@ -741,20 +717,30 @@ impl Reader<'_> {
                 nulls,
                 table,
             } => {
-                let entries = &entries[rows];
-                each_row!(keys, entries, start, nulls, |_i, e| {
+                let mut code = |entry: usize| -> Result<u64> {
                     // Arrow holds a valid row's key below the number of entries; a broken
                     // array is an error, not a panic.
-                    let Some(slot) = table.get_mut(e as u32 as usize) else {
+                    let Some(slot) = table.get_mut(entry) else {
                         return Err(DataFusionError::Internal(format!(
-                            "aequo_key: dictionary key {e} out of range"
+                            "aequo_key: dictionary key {entry} out of range"
                         )));
                     };
                     if *slot == UNSET_KEY {
-                        *slot = interner.miss_entry(*column, values.as_ref(), e as u32 as usize)?;
+                        *slot = interner.miss_entry(*column, values.as_ref(), entry)?;
                     }
-                    *slot
-                });
+                    Ok(*slot)
+                };
+                match entries {
+                    Keys::Int32(k) => {
+                        let k = &k[rows];
+                        // A negative key becomes one far out of range.
+                        each_row!(keys, k, start, nulls, |_i, e| code(e as u32 as usize)?);
+                    }
+                    Keys::Normalized(k) => {
+                        let k = &k[rows];
+                        each_row!(keys, k, start, nulls, |_i, e| code(e)?);
+                    }
+                }
             }
             Reader::Codes(codes) => {
                 for (k, c) in keys.iter_mut().zip(&codes[rows]) {
@@ -764,6 +750,12 @@ impl Reader<'_> {
         }
         Ok(())
     }
+}
+
+/// A dictionary's keys: the Parquet reader's `i32` keys as they are, others as positions.
+enum Keys<'a> {
+    Int32(&'a [i32]),
+    Normalized(Vec<usize>),
 }
 
 /// A batch's two-way set-associative cache from a value's bits (a string view, an integer) to

@@ -228,14 +228,18 @@ fn batch() -> RecordBatch {
     .unwrap()
 }
 
+/// The rows cut into [`FILES`] parts, one per file.
+fn parts(batch: &RecordBatch) -> impl Iterator<Item = RecordBatch> + '_ {
+    let per_file = ROWS.div_ceil(FILES);
+    (0..FILES).map(move |f| batch.slice(f * per_file, per_file.min(ROWS - f * per_file)))
+}
+
 /// The rows as Arrow IPC files (which keep every column's type as it is) in a directory.
 fn write(dir: &Path) -> std::path::PathBuf {
     let batch = batch();
     let table = dir.join("t");
     std::fs::create_dir(&table).unwrap();
-    let per_file = ROWS.div_ceil(FILES);
-    for f in 0..FILES {
-        let part = batch.slice(f * per_file, per_file.min(ROWS - f * per_file));
+    for (f, part) in parts(&batch).enumerate() {
         let file = std::fs::File::create(table.join(format!("part-{f}.arrow"))).unwrap();
         let mut w = arrow_ipc::writer::FileWriter::try_new(file, &part.schema()).unwrap();
         // Batches of 1000 rows: many calls of the key function per partition.
@@ -255,9 +259,7 @@ fn write_parquet(dir: &Path) -> std::path::PathBuf {
     let batch = batch();
     let table = dir.join("pq");
     std::fs::create_dir(&table).unwrap();
-    let per_file = ROWS.div_ceil(FILES);
-    for f in 0..FILES {
-        let part = batch.slice(f * per_file, per_file.min(ROWS - f * per_file));
+    for (f, part) in parts(&batch).enumerate() {
         let props = parquet::file::properties::WriterProperties::builder()
             .set_dictionary_enabled(f == 0)
             .set_max_row_group_row_count(Some(2000))
@@ -536,7 +538,15 @@ fn keys_are_the_same_across_the_chunks_of_a_batch() {
         vec![view, two, one, small, wide, all_null, text],
         &[1, 2],
     );
-    check_chunks(rows, vec![dictionary(2), dictionary(77)], &[]);
+    // Keys of another type: read through their positions.
+    let int16: ArrayRef = Arc::new(
+        arrow_cast::cast(
+            &dictionary(2),
+            &DataType::Dictionary(Box::new(DataType::Int16), Box::new(DataType::Utf8)),
+        )
+        .unwrap(),
+    );
+    check_chunks(rows, vec![dictionary(2), dictionary(77), int16], &[]);
 }
 
 /// The keys of `arrays` made from slices of every length at both ends equal those made row by
